@@ -1,0 +1,70 @@
+# kaizen.hybrid developer entry points. Run as root on Debian 12.
+#   make lab          build the lab and converge site.yml on it
+#   make lab-destroy  remove the lab
+#   make test         everything CI runs (.ci/run calls it)
+#   make check        the fast loop: lint, unit, sanity (< 5 minutes)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+LAB_INVENTORY := inventories/lab
+SCENARIOS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
+
+.PHONY: venv engine image lab lab-up lab-converge lab-summary lab-destroy \
+        test check lint unit sanity molecule build clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+engine:
+	bash lab/engine.sh
+
+image: engine
+	bash lab/base-image.sh
+
+lab: venv image lab-up lab-converge lab-summary
+
+lab-up: venv image
+	ansible-playbook -i $(LAB_INVENTORY) lab/up.yml
+
+lab-converge: venv
+	ansible-playbook -i $(LAB_INVENTORY) site.yml
+
+lab-summary: venv
+	ansible-playbook -i $(LAB_INVENTORY) lab/summary.yml
+
+lab-destroy: venv engine
+	ansible-playbook -i $(LAB_INVENTORY) lab/down.yml
+
+test: check molecule
+
+check: lint unit sanity
+
+lint: venv
+	yamllint --strict .
+	ansible-lint --profile production
+
+unit: venv
+	pytest -q tests/unit tests/integration
+
+sanity: venv
+	bash tests/sanity/run.sh
+
+molecule: venv image
+	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
+
+build: venv
+	ansible-galaxy collection build --force --output-path build/
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine runs on this machine: install Debian's docker.io
+# (and debootstrap, used to build the lab's base image) when missing, then
+# start dockerd when `docker info` fails. Also runs apt-cacher-ng on port
+# 3142, the package cache lab hosts use as their apt proxy, so each .deb is
+# downloaded once per machine rather than once per host and test run.
+# Safe to run again and again.
+set -euo pipefail
+
+log() { printf '[engine] %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+[ -x /usr/sbin/apt-cacher-ng ] || need_pkgs+=(apt-cacher-ng)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+start_apt_cache() {
+  # The cache forwards Debian requests to this machine's own mirror.
+  here="$(cd "$(dirname "$0")" && pwd)"
+  "$here/apt-mirror.sh" | sed 's#/*$#/#' >/etc/apt-cacher-ng/backends_debian
+  if (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
+    return 0
+  fi
+  log "starting apt-cacher-ng (log: /var/log/apt-cacher-ng/)"
+  install -d -o apt-cacher-ng -g apt-cacher-ng /run/apt-cacher-ng /var/cache/apt-cacher-ng /var/log/apt-cacher-ng
+  setsid runuser -u apt-cacher-ng -- /usr/sbin/apt-cacher-ng -c /etc/apt-cacher-ng ForeGround=1 \
+    >>/var/log/apt-cacher-ng/console.log 2>&1 </dev/null &
+  for _ in $(seq 1 20); do
+    (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && return 0
+    sleep 0.5
+  done
+  log "apt-cacher-ng did not start; see /var/log/apt-cacher-ng/"
+  return 1
+}
+start_apt_cache
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+
+log "starting dockerd (log: /var/log/dockerd.log)"
+setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    log "dockerd is up"
+    exit 0
+  fi
+  sleep 1
+done
+log "dockerd did not come up within 60 s; last lines of /var/log/dockerd.log:"
+tail -n 20 /var/log/dockerd.log >&2 || true
+exit 1

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every role's public variables are declared once, and declared the same.
+
+defaults/main.yml and meta/argument_specs.yml must list the same keys with
+the same defaults, every option needs a description and a type, and public
+variables carry the role's prefix (internals live in vars/ with `__`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
+
+
+def _load(path: Path):
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _spec(role: Path) -> dict:
+    spec_file = role / "meta" / "argument_specs.yml"
+    assert spec_file.exists(), f"{role.name}: meta/argument_specs.yml is missing"
+    specs = _load(spec_file)["argument_specs"]
+    assert "main" in specs, f"{role.name}: argument_specs has no 'main' entry point"
+    return specs["main"].get("options", {})
+
+
+def test_there_are_roles():
+    assert ROLES, "no roles found"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_defaults_and_spec_list_the_same_variables(role: Path):
+    defaults_file = role / "defaults" / "main.yml"
+    defaults = _load(defaults_file) if defaults_file.exists() else {}
+    options = _spec(role)
+    # Required options have no default by definition.
+    optional = {name for name, opt in options.items() if not opt.get("required")}
+    assert set(defaults) == optional, (
+        f"{role.name}: only in defaults: {sorted(set(defaults) - optional)}; "
+        f"only in the spec: {sorted(optional - set(defaults))}"
+    )
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_spec_defaults_match_defaults_file(role: Path):
+    defaults_file = role / "defaults" / "main.yml"
+    defaults = _load(defaults_file) if defaults_file.exists() else {}
+    for name, opt in _spec(role).items():
+        if name in defaults and "default" in opt:
+            assert opt["default"] == defaults[name], f"{role.name}: {name} default differs between spec and defaults"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_every_option_is_typed_described_and_prefixed(role: Path):
+    for name, opt in _spec(role).items():
+        assert name.startswith(role.name + "_"), f"{role.name}: public variable {name} lacks the role prefix"
+        assert opt.get("description"), f"{role.name}: {name} has no description"
+        assert opt.get("type"), f"{role.name}: {name} has no type"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_internal_variables_are_underscored(role: Path):
+    vars_file = role / "vars" / "main.yml"
+    if not vars_file.exists():
+        pytest.skip("role has no vars/main.yml")
+    for name in _load(vars_file):
+        assert name.startswith(f"__{role.name}_"), f"{role.name}: internal variable {name} must start with __{role.name}_"
