@@ -17,7 +17,7 @@ LAB_INVENTORY := inventories/lab
 SCENARIOS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 
 .PHONY: venv engine image lab lab-up lab-converge lab-summary lab-destroy \
-        test check lint unit sanity molecule build clean
+        test check lint unit sanity molecule api build clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -46,7 +46,7 @@ lab-summary: venv
 lab-destroy: venv engine
 	ansible-playbook -i $(LAB_INVENTORY) lab/down.yml
 
-test: check molecule
+test: check molecule api
 
 check: lint unit sanity
 
@@ -55,7 +55,12 @@ lint: venv
 	ansible-lint --profile production
 
 unit: venv
-	pytest -q tests/unit tests/integration
+	pytest -q tests/unit tests/integration tests/api/unit
+
+# The Python API against lab hosts the tests create, and a fresh virtualenv
+# with `pip install .` (tests/api/integration; a few minutes).
+api: venv image
+	KAIZEN_API_REQUIRE_LAB=1 pytest -q tests/api/integration
 
 sanity: venv
 	bash tests/sanity/run.sh

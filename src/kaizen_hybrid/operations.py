@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operations the collection's playbooks offer, one function each.
+
+An operation is a playbook of the collection plus the parameters it takes
+(mapped to extra variables). :data:`OPERATIONS` is the registry the CLI
+builds its commands from. Today the collection has two:
+
+=============  ==========================  ======================================
+operation      playbook                    what it does
+=============  ==========================  ======================================
+``deploy``     ``kaizen.hybrid.site``      preflight, then every tier in order
+``preflight``  ``kaizen.hybrid.preflight`` validates the topology; changes nothing
+=============  ==========================  ======================================
+
+Adding one when its playbook lands (rolling update, switchover, failover,
+verify, backup, restore) is one :class:`Operation` in :data:`OPERATIONS` and a
+two-line function here; the CLI command follows from the registry::
+
+    UPDATE = _register(Operation(
+        "update", "rolling_update", "Roll a new app image through the app hosts.",
+        params=(OperationParam("image", "app_image_tag", "Image tag to roll out.", required=True),),
+    ))
+
+    def update(inventory, image, **options):
+        return run_operation(UPDATE, inventory, params={"image": image}, **options)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .collection import FQCN, Collection
+from .errors import ValidationError
+from .result import RunResult
+from .runner import RunHandle, run_playbook, run_playbook_async
+
+
+@dataclass(frozen=True)
+class OperationParam:
+    """A parameter of an operation, passed to its playbook as extra variable ``variable``."""
+
+    name: str
+    variable: str
+    help: str
+    required: bool = False
+    type: type = str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A playbook of the collection offered as an operation."""
+
+    name: str
+    playbook: str
+    summary: str
+    params: tuple[OperationParam, ...] = ()
+    changes_hosts: bool = True
+
+    @property
+    def playbook_fqcn(self) -> str:
+        return "%s.%s" % (FQCN, self.playbook)
+
+    def extra_vars(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The extra variables for ``params`` (by parameter name); raises ValidationError."""
+        given = dict(params or {})
+        problems = []
+        out: dict[str, Any] = {}
+        known = {p.name: p for p in self.params}
+        for name in sorted(set(given) - set(known)):
+            problems.append("%s takes no parameter %r (it takes: %s)" % (self.name, name, ", ".join(known) or "none"))
+        for param in self.params:
+            value = given.get(param.name)
+            if value is None:
+                if param.required:
+                    problems.append("%s needs the parameter %r (%s)" % (self.name, param.name, param.help))
+                continue
+            if not isinstance(value, param.type) or isinstance(value, bool) and param.type is not bool:
+                problems.append("%s: parameter %r must be %s" % (self.name, param.name, param.type.__name__))
+                continue
+            out[param.variable] = value
+        if problems:
+            raise ValidationError(problems)
+        return out
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def _register(operation: Operation) -> Operation:
+    OPERATIONS[operation.name] = operation
+    return operation
+
+
+DEPLOY = _register(
+    Operation(
+        "deploy",
+        "site",
+        "Converge every host: the topology preflight, then each tier in site order.",
+    )
+)
+PREFLIGHT = _register(
+    Operation(
+        "preflight",
+        "preflight",
+        "Validate the topology the inventory describes; changes nothing, touches no host.",
+        changes_hosts=False,
+    )
+)
+
+
+def _operation(operation: Operation | str) -> Operation:
+    if isinstance(operation, Operation):
+        return operation
+    try:
+        return OPERATIONS[operation]
+    except KeyError:
+        raise ValidationError("operation: %r is not one of %s" % (operation, ", ".join(sorted(OPERATIONS)))) from None
+
+
+def _options(operation: Operation, params: Mapping[str, Any] | None, options: dict[str, Any]) -> dict[str, Any]:
+    extra = operation.extra_vars(params)
+    if extra:
+        given = options.get("extra_vars")
+        if given is not None and not isinstance(given, Mapping):
+            raise ValidationError("extra_vars: expected a mapping")
+        clash = sorted(set(extra) & set(given or {}))
+        if clash:
+            raise ValidationError("extra_vars: %s set both as a parameter and as an extra variable" % ", ".join(clash))
+        options = dict(options, extra_vars={**(given or {}), **extra})
+    return options
+
+
+def start(
+    operation: Operation | str,
+    inventory: Any,
+    *,
+    params: Mapping[str, Any] | None = None,
+    collection: Collection | None = None,
+    **options: Any,
+) -> RunHandle:
+    """Start an operation in a thread; returns a cancellable :class:`RunHandle`."""
+    op = _operation(operation)
+    return run_playbook_async(
+        op.playbook_fqcn, inventory, collection=collection, operation=op.name, **_options(op, params, options)
+    )
+
+
+def run_operation(
+    operation: Operation | str,
+    inventory: Any,
+    *,
+    params: Mapping[str, Any] | None = None,
+    collection: Collection | None = None,
+    **options: Any,
+) -> RunResult:
+    """Run an operation to the end (options as for :func:`kaizen_hybrid.run_playbook`)."""
+    op = _operation(operation)
+    return run_playbook(op.playbook_fqcn, inventory, collection=collection, operation=op.name, **_options(op, params, options))
+
+
+def deploy(inventory: Any, **options: Any) -> RunResult:
+    """Converge every host of ``inventory`` (``kaizen.hybrid.site``)."""
+    return run_operation(DEPLOY, inventory, **options)
+
+
+def deploy_async(inventory: Any, **options: Any) -> RunHandle:
+    """:func:`deploy` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(DEPLOY, inventory, **options)
+
+
+def preflight(inventory: Any, **options: Any) -> RunResult:
+    """Validate the topology of ``inventory`` (``kaizen.hybrid.preflight``); changes nothing."""
+    return run_operation(PREFLIGHT, inventory, **options)
+
+
+def preflight_async(inventory: Any, **options: Any) -> RunHandle:
+    """:func:`preflight` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(PREFLIGHT, inventory, **options)
+
+
+__all__ = [
+    "OPERATIONS",
+    "Operation",
+    "OperationParam",
+    "deploy",
+    "deploy_async",
+    "preflight",
+    "preflight_async",
+    "run_operation",
+    "start",
+]

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kaizen-hybrid command: help, JSON lines, summary, exit codes, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kaizen_hybrid.cli import EXIT_CODES
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "integration" / "fixtures" / "preflight"
+PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src")
+    env["KAIZEN_HYBRID_ARTIFACTS"] = str(tmp_path / "artifacts")
+    env.pop("ANSIBLE_CONFIG", None)
+    return env
+
+
+def kaizen(tmp_path: Path, *args: str, cwd: Path | None = None, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kaizen_hybrid", *args],
+        cwd=cwd or tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands_and_exit_codes(tmp_path):
+    result = kaizen(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("deploy", "preflight", "run", "operations", "lab"):
+        assert "  %s " % command in result.stdout
+    for code in EXIT_CODES:
+        assert "%d " % code in " ".join(result.stdout.split())
+    lab = kaizen(tmp_path, "lab", "--help")
+    assert "up " in lab.stdout and "down " in lab.stdout
+    deploy = kaizen(tmp_path, "deploy", "--help")
+    for option in ("--inventory", "--extra-vars", "--limit", "--tags", "--check", "--diff", "--forks", "--vault-password-file", "--json"):
+        assert option in deploy.stdout
+
+
+def test_json_lines_for_ci(tmp_path):
+    result = kaizen(tmp_path, "preflight", "-i", str(FIXTURES / "good"), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [line["kind"] for line in lines]
+    assert kinds[0] == "run_status" and kinds[-1] == "result"
+    assert {"play_started", "task_started", "task_ok", "task_skipped", "playbook_stats"} <= set(kinds)
+    final = lines[-1]
+    assert final["status"] == "successful" and final["ok"] is True
+    assert final["stats"]["localhost"]["ok"] == 2
+    assert Path(final["artifact_dir"]).is_dir()
+
+
+def test_failed_run_prints_the_summary_and_exits_1(tmp_path):
+    result = kaizen(tmp_path, "preflight", "-i", str(FIXTURES / "two_primaries"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "PLAY Preflight | Validate the topology" in out
+    assert "Recap" in out and "Failures" in out
+    assert "exactly one PostgreSQL primary" in " ".join(out.split())
+    assert "preflight failed in" in out
+
+
+def test_invalid_inputs_exit_2_and_start_nothing(tmp_path):
+    result = kaizen(tmp_path, "deploy", "-i", str(FIXTURES / "good"), "-e", "common_hosts_manage=maybe", "-e", "common_timezon=UTC")
+    assert result.returncode == 2
+    assert "did you mean common_timezone?" in " ".join(result.stderr.split())
+    assert not (tmp_path / "artifacts").exists()
+    json_mode = kaizen(tmp_path, "deploy", "-i", str(FIXTURES / "good"), "-e", "common_timezon=UTC", "--json")
+    assert json_mode.returncode == 2
+    error = json.loads(json_mode.stdout.splitlines()[-1])
+    assert error["kind"] == "invalid_input" and len(error["problems"]) == 1
+    usage = kaizen(tmp_path, "deploy")
+    assert usage.returncode == 2 and "--inventory" in usage.stderr
+
+
+def test_lab_refuses_outside_a_checkout(tmp_path):
+    for command in (("lab", "up"), ("lab", "down")):
+        result = kaizen(tmp_path, *command)
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert "is not inside a checkout of the kaizen.hybrid repository" in " ".join(result.stderr.split())
+
+
+def test_run_any_playbook_with_extra_vars_from_a_file(tmp_path):
+    local = tmp_path / "local.yml"
+    local.write_text(
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: %s\n" % sys.executable
+    )
+    varsfile = tmp_path / "vars.yml"
+    varsfile.write_text("api_test_sleep: 1\napi_test_marker_file: %s\n" % (tmp_path / "marker"))
+    result = kaizen(tmp_path, "run", str(PLAYBOOKS / "long.yml"), "-i", str(local), "-e", "@%s" % varsfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "marker").read_text() == "finished\n"
+    assert "long.yml successful in" in result.stdout and "1 changed" in result.stdout
+
+
+def test_ctrl_c_cancels_the_run(tmp_path):
+    local = tmp_path / "local.yml"
+    local.write_text(
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: %s\n" % sys.executable
+    )
+    marker = tmp_path / "marker"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kaizen_hybrid", "run", str(PLAYBOOKS / "long.yml"), "-i", str(local), "--json",
+         "-e", "api_test_sleep=120", "-e", "api_test_marker_file=%s" % marker],
+        cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if '"task_started"' in line and "API test | Sleep" in line:
+                break
+        else:
+            pytest.fail("the long task did not start within 60 s")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    assert process.returncode == 130, err
+    assert "cancelling the run" in err
+    final = json.loads(out.strip().splitlines()[-1])
+    assert final["kind"] == "result" and final["status"] == "canceled"
+    assert not marker.exists()
