@@ -19,6 +19,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
     Topology as _Topology,
+    NoAddressError,
     TopologyError,
     UnresolvedVariableError,
     merge_cidrs as _merge_cidrs,
@@ -133,9 +134,19 @@ def _filter_errors(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     return wrapper
 
 
+_REQUIRED = object()
+
+
 @_filter_errors
-def host_address(hostname: str, hostvars: t.Mapping[str, t.Any]) -> str:
-    return _topology({}, hostvars).address(str(hostname))
+def host_address(hostname: str, hostvars: t.Mapping[str, t.Any], default: t.Any = _REQUIRED) -> t.Any:
+    """The host's address; ``default`` (when given) instead of an error when the host has none yet
+    (no kaizen_address, no IP in ansible_host, no facts). A wrong kaizen_address always fails."""
+    try:
+        return _topology({}, hostvars).address(str(hostname))
+    except NoAddressError:
+        if default is _REQUIRED:
+            raise
+        return default
 
 
 @_filter_errors

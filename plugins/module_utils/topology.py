@@ -50,6 +50,10 @@ class TopologyError(ValueError):
     """The inventory does not describe a usable topology (the message says why and what to set)."""
 
 
+class NoAddressError(TopologyError):
+    """None of the address sources of a host gives an address (as opposed to one that is wrong)."""
+
+
 class UnresolvedVariableError(TopologyError):
     """A host variable is defined but its value cannot be computed (it refers to an undefined variable, ...)."""
 
@@ -247,7 +251,7 @@ class Topology:
         if address is not None:
             return address
         hint = "" if host in self._hostvars else " (the host is not in the inventory)"
-        raise TopologyError(
+        raise NoAddressError(
             "%s: no address%s; set kaizen_address (or ansible_host) to an IP address, or gather facts so that "
             "ansible_facts['default_ipv4']['address'] is known" % (host, hint)
         )

@@ -112,6 +112,19 @@ class TestUndefinedValues:
         with pytest.raises(AnsibleFilterError, match="h: kaizen_address cannot be resolved"):
             FILTERS["host_address"]("h", hostvars)
 
+    def test_default_replaces_a_missing_address(self):
+        hostvars = {"a": {"kaizen_address": "192.0.2.7"}, "b": {"ansible_host": "b.example.internal"}}
+        assert FILTERS["host_address"]("a", hostvars, default="") == "192.0.2.7"
+        assert FILTERS["host_address"]("b", hostvars, default="") == ""
+        assert FILTERS["host_address"]("b", hostvars, default=None) is None
+        with pytest.raises(AnsibleFilterError, match="b: no address"):
+            FILTERS["host_address"]("b", hostvars)
+
+    def test_default_does_not_hide_a_wrong_address(self):
+        hostvars = {"a": {"kaizen_address": "not-an-ip"}}
+        with pytest.raises(AnsibleFilterError, match="a: kaizen_address is 'not-an-ip'"):
+            FILTERS["host_address"]("a", hostvars, default="")
+
     def test_secret_error_text_is_not_echoed(self):
         hostvars = {"h": {"pki_ca_passphrase": StrictUndefined(name="vault_pki_ca_passphrase")}}
         problems = FILTERS["topology_problems"](hostvars, {"all": ["h"]}, {"all": ["pki_ca_passphrase"]})
