@@ -49,13 +49,14 @@ def test_artifact_holds_the_collection_and_nothing_else(artifact: Path):
 def test_installed_artifact_runs_by_name(artifact: Path, tmp_path: Path):
     dest = tmp_path / "collections"
     env = dict(os.environ)
-    result = _run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(dest), str(artifact)],
+    result = _run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "--force", "-p", str(dest), str(artifact)],
                   cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (dest / "ansible_collections" / "kaizen" / "hybrid" / "MANIFEST.json").exists()
 
-    # Only the installed copy may be visible: no repository ansible.cfg, no
-    # playbook-adjacent collections, the installed path first.
+    # No repository ansible.cfg, no playbook-adjacent collections, the
+    # installed path first (--force above: the API's wheel may have put a
+    # copy into site-packages, which ansible-galaxy counts as installed).
     env.pop("ANSIBLE_CONFIG", None)
     # The dependencies (community.crypto, ...) come from the `ansible`
     # package in site-packages, as for a pip-installed Ansible.
@@ -63,4 +64,6 @@ def test_installed_artifact_runs_by_name(artifact: Path, tmp_path: Path):
     result = _run([str(BIN / "ansible-playbook"), "kaizen.hybrid.site", "--syntax-check",
                    "-i", str(ROOT / "inventories" / "prod")], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "playbook: kaizen.hybrid.site" in result.stdout
+    # ... and it is the installed copy that ran, not this checkout.
+    installed = dest / "ansible_collections" / "kaizen" / "hybrid" / "playbooks" / "site.yml"
+    assert f"playbook: {installed}" in result.stdout, result.stdout
