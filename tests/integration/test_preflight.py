@@ -3,7 +3,7 @@
 """playbooks/preflight.yml against fixture inventories, through real ansible-playbook runs.
 
 Fixture hosts use addresses from 192.0.2.0/24 (documentation range) and are never
-contacted: preflight runs on localhost only.
+contacted: every preflight task runs once, on the controller.
 """
 
 from __future__ import annotations
@@ -45,18 +45,25 @@ def output_of(result: subprocess.CompletedProcess) -> str:
     return " ".join((result.stdout + "\n" + result.stderr).split())
 
 
-def recap_hosts(result: subprocess.CompletedProcess) -> list[str]:
-    """Host names listed in the PLAY RECAP."""
+def recap_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The host lines of the PLAY RECAP."""
     recap = result.stdout.split("PLAY RECAP", 1)
     assert len(recap) == 2, result.stdout
-    hosts = []
+    lines = []
     for line in recap[1].splitlines()[1:]:
-        match = re.match(r"^(\S+)\s+:\s+ok=", line)
-        if match:
-            hosts.append(match.group(1))
-        elif hosts and not line.strip():
+        if re.match(r"^(\S+)\s+:\s+ok=", line):
+            lines.append(line)
+        elif lines and not line.strip():
             break
-    return hosts
+    return lines
+
+
+def assert_no_host_touched(result: subprocess.CompletedProcess) -> None:
+    """Only preflight tasks ran, nothing changed, no host was contacted (it would be unreachable)."""
+    tasks = re.findall(r"^TASK \[(.*?)\]", result.stdout, flags=re.M)
+    assert tasks and all(task.startswith("Preflight |") for task in tasks), describe(result)
+    for line in recap_lines(result):
+        assert " changed=0 " in line and " unreachable=0 " in line, describe(result)
 
 
 def describe(result: subprocess.CompletedProcess) -> str:
@@ -71,7 +78,7 @@ def test_ansible_playbook_is_next_to_the_interpreter():
 def test_valid_inventory_passes_and_changes_nothing(case):
     result = run_playbook(FIXTURES / case)
     assert result.returncode == 0, describe(result)
-    assert recap_hosts(result) == ["localhost"]
+    assert_no_host_touched(result)
     assert "changed=0" in result.stdout
     assert "failed=0" in result.stdout
 
@@ -125,7 +132,7 @@ def test_bad_inventory_fails_naming_host_and_variable(case):
     assert "topology problem(s) in the inventory; nothing was changed" in text
     for expected in BAD_CASES[case]:
         assert expected in text, "%r not in output\n%s" % (expected, describe(result))
-    assert recap_hosts(result) == ["localhost"]
+    assert_no_host_touched(result)
 
 
 def test_every_problem_is_reported_at_once():
@@ -208,4 +215,12 @@ def test_nothing_runs_after_a_failed_preflight(tmp_path):
     result = run_playbook(FIXTURES / "many_problems", site)
     assert result.returncode != 0, describe(result)
     assert "Would touch every host" not in result.stdout
-    assert recap_hosts(result) == ["localhost"], describe(result)
+    assert_no_host_touched(result)
+
+
+def test_preflight_runs_under_limit():
+    """--limit to one host must not skip the checks of the whole topology."""
+    result = run_playbook(FIXTURES / "two_primaries", PREFLIGHT, "--limit", "pg1")
+    assert result.returncode != 0, describe(result)
+    assert "pg2 is also primary" in output_of(result)
+    assert_no_host_touched(result)
