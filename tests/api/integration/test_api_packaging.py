@@ -120,4 +120,4 @@ def test_cli_deploy_on_a_lab_host_shows_progress_and_the_summary(installed, lab,
     for expected in ("PLAY Preflight | Validate the topology", "PLAY Baseline every host", "  TASK ", "Recap", "deploy successful in"):
         assert expected in out, expected
     recap = out[out.index("Recap"):]
-    assert "h1" in recap and "localhost" in recap
+    assert "h1" in recap
