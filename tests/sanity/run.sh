@@ -5,9 +5,9 @@
 # against the already-installed virtualenv (no downloads).
 set -euo pipefail
 top="$(cd "$(dirname "$0")/../.." && pwd)"
-stage_root="${TMPDIR:-/tmp}/kaizen-hybrid-sanity"
+stage_root="$(mktemp -d "${TMPDIR:-/tmp}/kaizen-hybrid-sanity.XXXXXX")"
+trap 'rm -rf "$stage_root"' EXIT
 stage="$stage_root/ansible_collections/kaizen/hybrid"
-rm -rf "$stage_root"
 mkdir -p "$stage"
 cd "$top"
 git ls-files -z --cached --others --exclude-standard \
@@ -27,4 +27,4 @@ cp "$top/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_versi
 
 cd "$stage"
 pyver="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-exec ansible-test sanity --python "$pyver" --color no "$@"
+ansible-test sanity --python "$pyver" --color no "$@"
