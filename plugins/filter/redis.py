@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, kaizen.hybrid maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Redis filters: the app's connection settings, ACL rule checks, maxmemory.
+
+Thin wrappers over ``plugins/module_utils/redis_wiring.py`` and
+``plugins/module_utils/redis_acl.py``; each filter has its documentation in
+``plugins/filter/<name>.yml``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _topology
+from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_acl import (
+    SENTINEL,
+    SERVER,
+    rule_problems,
+    username_problem,
+)
+from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_wiring import (
+    ENV_PREFIX,
+    app_connection as _app_connection,
+    maxmemory as _maxmemory,
+    sentinel_endpoints as _sentinel_endpoints,
+)
+
+
+@_filter_errors
+def redis_app_connection(
+    groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], ca_file: str | None = None, env_prefix: str = ENV_PREFIX
+) -> dict[str, t.Any]:
+    return _app_connection(_topology(groups, hostvars), ca_file=ca_file, env_prefix=env_prefix)
+
+
+@_filter_errors
+def redis_sentinel_endpoints(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    return _sentinel_endpoints(_topology(groups, hostvars))
+
+
+def redis_acl_problems(rules: t.Any, variable: str = "rules", mode: str = SERVER) -> list[str]:
+    """Problems of a list of ACL rules, each starting with ``variable``; empty when every rule parses."""
+    if mode not in (SERVER, SENTINEL):
+        raise AnsibleFilterError("kaizen.hybrid.redis_acl_problems: mode must be 'server' or 'sentinel', not %r" % (mode,))
+    return ["%s: %s" % (variable, problem) for problem in rule_problems(rules, mode)]
+
+
+def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = SERVER) -> list[str]:
+    """Problems of a list of users ``[{name, password, rules}]``: names, rules, passwords present (never shown)."""
+    if not isinstance(users, (list, tuple)):
+        return ["%s must be a list of users ({name, password, rules}), got %s" % (variable, type(users).__name__)]
+    problems: list[str] = []
+    for index, user in enumerate(users):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(user, Mapping):
+            problems.append("%s must be a mapping with name, password and rules" % where)
+            continue
+        name_problem = username_problem(user.get("name"))
+        if name_problem:
+            problems.append("%s.name: %s" % (where, name_problem))
+        else:
+            where = "%s (user %s)" % (where, user["name"])
+        password = user.get("password")
+        if not isinstance(password, str) or len(password) < 12 or password.startswith("CHANGE_ME"):
+            problems.append("%s.password must be a real password of at least 12 characters (not shown)" % where)
+        problems.extend(redis_acl_problems(user.get("rules", []), where + ".rules", mode))
+    return problems
+
+
+@_filter_errors
+def redis_maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
+    return _maxmemory(memtotal_mb, fraction)
+
+
+class FilterModule:
+    """kaizen.hybrid Redis filters."""
+
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {
+            "redis_app_connection": redis_app_connection,
+            "redis_sentinel_endpoints": redis_sentinel_endpoints,
+            "redis_acl_problems": redis_acl_problems,
+            "redis_acl_user_problems": redis_acl_user_problems,
+            "redis_maxmemory": redis_maxmemory,
+        }
