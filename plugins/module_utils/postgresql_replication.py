@@ -1,0 +1,331 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2025, kaizen.hybrid maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PostgreSQL replication state: LSNs, timelines, and the decisions built on them.
+
+Pure functions over plain data (what ``kaizen.hybrid.pg_replication_info`` returns
+for each host), shared by the module, the ``postgresql`` role (through filters)
+and the switchover/failover playbooks:
+
+* :func:`parse_lsn` / :func:`format_lsn`: ``'0/3000148'`` <-> integer byte positions;
+* :func:`parse_controldata`: the output of ``pg_controldata`` for a stopped server;
+* :func:`parse_timeline_history`: a ``0000000N.history`` file;
+* :func:`live_primary`: which host is the primary *now* (it may differ from the inventory
+  after a failover) or why that cannot be told;
+* :func:`replica_action`: what a non-primary host needs (nothing, a rejoin with pg_rewind,
+  or a fresh clone);
+* :func:`failover_target`: the replica with the most WAL, for a failover.
+
+No Ansible or database imports: runs on the managed host's Python 3 and in unit tests.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+PRIMARY = "primary"
+REPLICA = "replica"
+
+
+class ReplicationError(ValueError):
+    """The replication state does not allow the requested decision (the message says why)."""
+
+
+# --- LSNs -------------------------------------------------------------------
+
+_LSN_RE = re.compile(r"^\s*([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})\s*$")
+
+
+def parse_lsn(value: t.Any) -> int | None:
+    """``'16/B374D848'`` -> byte position (int); None for None/''; ValueError for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _LSN_RE.match(str(value))
+    if not match:
+        raise ValueError("%r is not a PostgreSQL LSN (expected e.g. '0/3000148')" % (value,))
+    return (int(match.group(1), 16) << 32) | int(match.group(2), 16)
+
+
+def format_lsn(position: int | None) -> str | None:
+    """Byte position -> ``'X/Y'`` (upper-case hex, as PostgreSQL prints it)."""
+    if position is None:
+        return None
+    return "%X/%X" % (position >> 32, position & 0xFFFFFFFF)
+
+
+def lsn_diff(left: t.Any, right: t.Any) -> int | None:
+    """``left - right`` in bytes; None when either is unknown."""
+    first, second = parse_lsn(left), parse_lsn(right)
+    if first is None or second is None:
+        return None
+    return first - second
+
+
+def max_lsn(*values: t.Any) -> int | None:
+    """The largest of the known LSNs (None when none is known)."""
+    known = [position for position in (parse_lsn(value) for value in values) if position is not None]
+    return max(known) if known else None
+
+
+# --- pg_controldata and timeline history ------------------------------------
+
+_CONTROLDATA_KEYS = {
+    "Database system identifier": "system_identifier",
+    "Database cluster state": "cluster_state",
+    "Latest checkpoint location": "checkpoint_lsn",
+    "Latest checkpoint's REDO location": "redo_lsn",
+    "Latest checkpoint's TimeLineID": "checkpoint_timeline",
+    "Minimum recovery ending location": "min_recovery_end_lsn",
+    "Min recovery ending loc's timeline": "min_recovery_end_timeline",
+    "Data page checksum version": "data_checksum_version",
+    "wal_log_hints setting": "wal_log_hints",
+    "pg_control last modified": "last_modified",
+}
+
+
+def parse_controldata(text: str) -> dict[str, t.Any]:
+    """The fields of ``pg_controldata`` output that replication decisions need, typed.
+
+    ``timeline`` is the timeline the data directory is on (the minimum-recovery timeline when the
+    server was a standby that got past its checkpoint, else the checkpoint's timeline), ``lsn`` the
+    furthest position known to be in it.
+    """
+    raw: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in _CONTROLDATA_KEYS:
+            raw[_CONTROLDATA_KEYS[key.strip()]] = value.strip()
+    result: dict[str, t.Any] = dict(raw)
+    for key in ("checkpoint_timeline", "min_recovery_end_timeline", "data_checksum_version"):
+        if key in raw:
+            try:
+                result[key] = int(raw[key])
+            except ValueError:
+                result[key] = None
+    for key in ("checkpoint_lsn", "redo_lsn", "min_recovery_end_lsn"):
+        if key in raw:
+            try:
+                parse_lsn(raw[key])
+            except ValueError:
+                result[key] = None
+    timeline = result.get("checkpoint_timeline")
+    min_timeline = result.get("min_recovery_end_timeline") or 0
+    if isinstance(timeline, int) and min_timeline > timeline:
+        timeline = min_timeline
+    result["timeline"] = timeline
+    lsn = max_lsn(result.get("checkpoint_lsn"), result.get("min_recovery_end_lsn"))
+    result["lsn"] = format_lsn(lsn)
+    result["in_recovery"] = result.get("cluster_state", "").startswith("shut down in recovery") or \
+        result.get("cluster_state", "") == "in archive recovery"
+    result["shut_down_cleanly"] = result.get("cluster_state", "") in ("shut down", "shut down in recovery")
+    return result
+
+
+def parse_timeline_history(text: str) -> list[dict[str, t.Any]]:
+    """A timeline history file -> ``[{'timeline': 1, 'switchpoint': '0/3000148', 'reason': ...}, ...]``.
+
+    Each entry says: timeline ``timeline`` ended at ``switchpoint`` (the next one forked there).
+    Comment and blank lines are skipped.
+    """
+    entries = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(None, 2)
+        if len(fields) < 2:
+            continue
+        try:
+            timeline = int(fields[0])
+            switchpoint = format_lsn(parse_lsn(fields[1]))
+        except ValueError:
+            continue
+        entries.append({"timeline": timeline, "switchpoint": switchpoint, "reason": fields[2] if len(fields) > 2 else ""})
+    return entries
+
+
+def follows_history(timeline: t.Any, lsn: t.Any, primary_timeline: t.Any, primary_history: list[dict[str, t.Any]] | None) -> bool | None:
+    """Can a server on ``timeline`` at ``lsn`` follow a primary on ``primary_timeline`` with ``primary_history``?
+
+    True when it is on the primary's timeline, or on an ancestor timeline and not past the point where
+    the primary's history left it; False when it has diverged; None when it cannot be told (unknown values).
+    """
+    if not isinstance(timeline, int) or not isinstance(primary_timeline, int):
+        return None
+    if timeline == primary_timeline:
+        return True
+    if timeline > primary_timeline:
+        return False
+    position = parse_lsn(lsn)
+    for entry in primary_history or []:
+        if entry.get("timeline") == timeline:
+            if position is None:
+                return None
+            return position <= parse_lsn(entry.get("switchpoint"))
+    return None if not primary_history else False
+
+
+# --- decisions over the state of every host ---------------------------------
+
+
+def _get(state: t.Mapping[str, t.Any] | None, key: str, default: t.Any = None) -> t.Any:
+    if not isinstance(state, t.Mapping):
+        return default
+    value = state.get(key, default)
+    return default if value is None else value
+
+
+def is_running_primary(state: t.Mapping[str, t.Any] | None) -> bool:
+    return bool(_get(state, "running")) and _get(state, "in_recovery") is False
+
+
+def has_data(state: t.Mapping[str, t.Any] | None) -> bool:
+    return bool(_get(state, "data_initialized"))
+
+
+def live_primary(states: t.Mapping[str, t.Mapping[str, t.Any]], inventory_primary: str) -> dict[str, t.Any]:
+    """Decide which host the cluster's primary is now.
+
+    ``states`` maps every reachable PostgreSQL host to its ``pg_replication_info`` result. Returns
+    ``{'primary': host, 'initialize': bool, 'reason': str, 'warnings': [...]}``; ``initialize`` is true
+    for a new cluster (no host has data: the inventory's primary is initialised).
+
+    Raises ReplicationError for a state that must not be guessed at: two running primaries (split
+    brain), or data everywhere but no primary anywhere (a failover is needed first).
+    """
+    running = [host for host, state in states.items() if is_running_primary(state)]
+    if len(running) > 1:
+        raise ReplicationError(
+            "split brain: %s all accept writes (none is in recovery). Stop all but the right one, then run "
+            "pg_failover.yml -e pg_failover_target=<host> or fix the cluster by hand" % " and ".join(sorted(running))
+        )
+    warnings: list[str] = []
+    if running:
+        primary = running[0]
+        if primary != inventory_primary:
+            warnings.append(
+                "%s is the running primary, not %s as the inventory says (a failover or switchover happened); "
+                "update the inventory (postgres_primary / postgres_role) to match" % (primary, inventory_primary)
+            )
+        return {"primary": primary, "initialize": False, "reason": "%s is running and not in recovery" % primary,
+                "warnings": warnings}
+    with_data = [host for host, state in states.items() if has_data(state)]
+    if not with_data:
+        if inventory_primary not in states:
+            raise ReplicationError(
+                "the inventory's primary %s is not reachable and no host has a PostgreSQL cluster yet" % inventory_primary
+            )
+        return {"primary": inventory_primary, "initialize": True,
+                "reason": "new cluster: no host has data; %s is the inventory's primary" % inventory_primary,
+                "warnings": warnings}
+    stopped_primaries = [host for host in with_data if not _get(states[host], "running") and not _get(states[host], "standby_signal")]
+    if inventory_primary in stopped_primaries:
+        return {"primary": inventory_primary, "initialize": False,
+                "reason": "%s is the inventory's primary; it has data and is not a standby (stopped)" % inventory_primary,
+                "warnings": warnings}
+    if inventory_primary in states and not has_data(states[inventory_primary]) and not stopped_primaries:
+        raise ReplicationError(
+            "the inventory's primary %s has no data but %s do: it is not initialised again over an existing "
+            "cluster. Run pg_failover.yml to promote a replica, or restore the primary's data"
+            % (inventory_primary, ", ".join(sorted(with_data)))
+        )
+    if len(stopped_primaries) == 1:
+        primary = stopped_primaries[0]
+        warnings.append("%s is the primary (stopped, data without standby.signal), not %s as the inventory says"
+                        % (primary, inventory_primary))
+        return {"primary": primary, "initialize": False,
+                "reason": "%s has data and is not a standby (stopped)" % primary, "warnings": warnings}
+    if len(stopped_primaries) > 1:
+        raise ReplicationError(
+            "%s all have data and none is a standby or running: cannot tell which is the primary. Start the "
+            "right one, or run pg_failover.yml -e pg_failover_target=<host>" % ", ".join(sorted(stopped_primaries))
+        )
+    raise ReplicationError(
+        "no primary: every reachable host with data (%s) is a standby. Run pg_failover.yml to promote the "
+        "replica with the most WAL" % ", ".join(sorted(with_data))
+    )
+
+
+def replica_action(primary_state: t.Mapping[str, t.Any], state: t.Mapping[str, t.Any]) -> dict[str, str]:
+    """What a host that is not the primary needs: ``{'action': ..., 'reason': ...}``.
+
+    * ``clone``: no data, or data of another cluster (system identifier differs): a new base backup;
+    * ``rejoin``: data of this cluster that is not a standby, or that has diverged from the primary's
+      timeline: stop, pg_rewind from the primary, start as a standby (a clone when pg_rewind fails);
+    * ``none``: a standby of this cluster on the primary's history; at most re-pointed and started.
+    """
+    if not has_data(state):
+        return {"action": "clone", "reason": "no data directory"}
+    primary_id = _get(primary_state, "system_identifier")
+    own_id = _get(state, "system_identifier")
+    if primary_id and own_id and str(primary_id) != str(own_id):
+        return {"action": "clone", "reason": "data of another cluster (system identifier %s, primary's %s)" % (own_id, primary_id)}
+    if is_running_primary(state):
+        return {"action": "rejoin", "reason": "running as a primary"}
+    if not _get(state, "running") and not _get(state, "standby_signal"):
+        return {"action": "rejoin", "reason": "data without standby.signal (a former primary)"}
+    follows = follows_history(
+        _get(state, "timeline"), _get(state, "wal_position"),
+        _get(primary_state, "timeline"), _get(primary_state, "timeline_history", []),
+    )
+    if follows is False:
+        return {"action": "rejoin", "reason": "diverged: timeline %s at %s is not on the primary's history (timeline %s)"
+                % (_get(state, "timeline"), _get(state, "wal_position"), _get(primary_state, "timeline"))}
+    return {"action": "none", "reason": "a standby of this cluster"}
+
+
+def failover_target(states: t.Mapping[str, t.Mapping[str, t.Any]], order: t.Sequence[str], requested: str | None = None,
+                    force: bool = False) -> dict[str, t.Any]:
+    """The replica to promote when the primary is lost: the one that has received the most WAL.
+
+    ``states`` are the reachable hosts' ``pg_replication_info`` results, ``order`` the inventory
+    order (the tie-break). ``requested`` (a host) is accepted when it has as much WAL as the best
+    candidate, or when ``force`` is set. Returns ``{'target', 'lsn', 'candidates': [{host, lsn}], 'behind_bytes'}``.
+    """
+    candidates = []
+    for host in order:
+        state = states.get(host)
+        if not _get(state, "running") or _get(state, "in_recovery") is not True:
+            continue
+        position = max_lsn(_get(state, "receive_lsn"), _get(state, "replay_lsn"))
+        candidates.append({"host": host, "lsn": format_lsn(position), "_pos": position if position is not None else -1})
+    if not candidates:
+        raise ReplicationError("no running replica to promote (reachable hosts: %s)" % (", ".join(sorted(states)) or "none"))
+    best = max(candidates, key=lambda item: item["_pos"])  # max() keeps the first of equals: inventory order
+    chosen = best
+    if requested:
+        matches = [item for item in candidates if item["host"] == requested]
+        if not matches:
+            raise ReplicationError("pg_failover_target %s is not a running replica (candidates: %s)"
+                                   % (requested, ", ".join(item["host"] for item in candidates)))
+        chosen = matches[0]
+        if chosen["_pos"] < best["_pos"] and not force:
+            raise ReplicationError(
+                "pg_failover_target %s has received less WAL than %s (%s < %s, %d bytes behind): promoting it would "
+                "lose the commits only %s has. Choose %s, or set pg_failover_force=true to accept the loss"
+                % (requested, best["host"], chosen["lsn"], best["lsn"], best["_pos"] - chosen["_pos"], best["host"], best["host"])
+            )
+    return {
+        "target": chosen["host"],
+        "lsn": chosen["lsn"],
+        "behind_bytes": best["_pos"] - chosen["_pos"],
+        "candidates": [{"host": item["host"], "lsn": item["lsn"]} for item in candidates],
+    }
+
+
+def switchover_ready(primary_state: t.Mapping[str, t.Any], target: str, max_lag_bytes: int = 0) -> dict[str, t.Any]:
+    """Check a planned switchover to ``target``: it must be streaming from the primary with at most
+    ``max_lag_bytes`` of replay lag (by the primary's pg_stat_replication). Returns ``{'ready', 'reason', 'lag_bytes'}``."""
+    for replica in _get(primary_state, "replicas", []) or []:
+        if replica.get("application_name") == target or replica.get("host") == target:
+            if replica.get("state") != "streaming":
+                return {"ready": False, "reason": "%s is %s, not streaming" % (target, replica.get("state")), "lag_bytes": None}
+            lag = lsn_diff(_get(primary_state, "current_lsn"), replica.get("replay_lsn"))
+            if lag is None or lag > max_lag_bytes:
+                return {"ready": False, "lag_bytes": lag,
+                        "reason": "%s lags the primary by %s bytes of replay (allowed: %d)" % (target, lag, max_lag_bytes)}
+            return {"ready": True, "reason": "%s is streaming, %d bytes behind" % (target, lag), "lag_bytes": lag}
+    return {"ready": False, "reason": "%s is not connected to the primary" % target, "lag_bytes": None}

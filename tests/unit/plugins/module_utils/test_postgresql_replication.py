@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for plugins/module_utils/postgresql_replication.py: LSNs, pg_controldata, timeline
+histories and the decisions the role and the failover playbooks take from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kaizen.hybrid.plugins.module_utils import postgresql_replication as pr
+
+CONTROLDATA_PRIMARY = """\
+pg_control version number:            1300
+Catalog version number:               202209061
+Database system identifier:           7311845627419874521
+Database cluster state:               in production
+pg_control last modified:             Thu 26 Nov 2026 10:00:00 PM UTC
+Latest checkpoint location:           0/3000060
+Latest checkpoint's REDO location:    0/3000028
+Latest checkpoint's REDO WAL file:    000000010000000000000003
+Latest checkpoint's TimeLineID:       1
+Latest checkpoint's PrevTimeLineID:   1
+Minimum recovery ending location:     0/0
+Min recovery ending loc's timeline:   0
+wal_log_hints setting:                on
+Data page checksum version:           1
+"""
+
+CONTROLDATA_STANDBY = """\
+Database system identifier:           7311845627419874521
+Database cluster state:               shut down in recovery
+Latest checkpoint location:           0/5000060
+Latest checkpoint's REDO location:    0/5000028
+Latest checkpoint's TimeLineID:       1
+Minimum recovery ending location:     0/6000100
+Min recovery ending loc's timeline:   2
+Data page checksum version:           1
+"""
+
+HISTORY = """\
+1\t0/5000148\tno recovery target specified
+
+2\t0/7A000A0\tno recovery target specified
+"""
+
+
+@pytest.mark.parametrize("text, value", [
+    ("0/0", 0),
+    ("0/3000148", 0x3000148),
+    ("16/B374D848", (0x16 << 32) | 0xB374D848),
+    (" 1/0 ", 1 << 32),
+    (None, None),
+    ("", None),
+    (42, 42),
+])
+def test_parse_lsn(text, value):
+    assert pr.parse_lsn(text) == value
+
+
+@pytest.mark.parametrize("bad", ["nonsense", "1/2/3", "G/0", "123456789/0", True])
+def test_parse_lsn_rejects(bad):
+    with pytest.raises(ValueError):
+        pr.parse_lsn(bad)
+
+
+def test_format_round_trip_and_diff():
+    assert pr.format_lsn(pr.parse_lsn("16/B374D848")) == "16/B374D848"
+    assert pr.format_lsn(None) is None
+    assert pr.lsn_diff("1/0", "0/FFFFFFFF") == 1
+    assert pr.lsn_diff("0/10", None) is None
+    assert pr.max_lsn("0/10", None, "0/20", "") == 0x20
+    assert pr.max_lsn(None, "") is None
+
+
+def test_parse_controldata_primary():
+    data = pr.parse_controldata(CONTROLDATA_PRIMARY)
+    assert data["system_identifier"] == "7311845627419874521"
+    assert data["cluster_state"] == "in production"
+    assert data["timeline"] == 1
+    assert data["lsn"] == "0/3000060"
+    assert data["data_checksum_version"] == 1
+    assert data["in_recovery"] is False
+    assert data["shut_down_cleanly"] is False
+
+
+def test_parse_controldata_standby_uses_the_min_recovery_timeline():
+    data = pr.parse_controldata(CONTROLDATA_STANDBY)
+    assert data["timeline"] == 2
+    assert data["lsn"] == "0/6000100"
+    assert data["in_recovery"] is True
+    assert data["shut_down_cleanly"] is True
+
+
+def test_parse_controldata_empty():
+    data = pr.parse_controldata("")
+    assert data["timeline"] is None and data["lsn"] is None
+
+
+def test_parse_timeline_history():
+    assert pr.parse_timeline_history(HISTORY) == [
+        {"timeline": 1, "switchpoint": "0/5000148", "reason": "no recovery target specified"},
+        {"timeline": 2, "switchpoint": "0/7A000A0", "reason": "no recovery target specified"},
+    ]
+    assert pr.parse_timeline_history("# comment\nbroken\nx 0/1\n") == []
+
+
+@pytest.mark.parametrize("timeline, lsn, expected", [
+    (3, "0/9000000", True),     # on the primary's timeline
+    (4, "0/1000000", False),    # ahead of the primary's history
+    (1, "0/5000148", True),     # exactly at the fork
+    (1, "0/5000000", True),     # before the fork: can follow
+    (1, "0/5000200", False),    # got WAL past the fork: diverged
+    (2, "0/7A00000", True),
+    (2, "0/7B00000", False),
+    (1, None, None),
+    (None, "0/1", None),
+])
+def test_follows_history(timeline, lsn, expected):
+    history = pr.parse_timeline_history(HISTORY)
+    assert pr.follows_history(timeline, lsn, 3, history) is expected
+
+
+def _running(recovery, **extra):
+    state = {"running": True, "in_recovery": recovery, "data_initialized": True, "standby_signal": recovery,
+             "system_identifier": "42", "timeline": 1}
+    state.update(extra)
+    return state
+
+
+def _stopped(standby, **extra):
+    state = {"running": False, "in_recovery": None, "data_initialized": True, "standby_signal": standby,
+             "system_identifier": "42", "timeline": 1}
+    state.update(extra)
+    return state
+
+
+FRESH = {"running": False, "in_recovery": None, "data_initialized": False, "standby_signal": False}
+
+
+def test_live_primary_new_cluster_uses_the_inventory():
+    result = pr.live_primary({"pg1": FRESH, "pg2": FRESH}, "pg1")
+    assert result["primary"] == "pg1" and result["initialize"] is True and not result["warnings"]
+
+
+def test_live_primary_is_the_running_one_even_when_the_inventory_differs():
+    result = pr.live_primary({"pg1": _running(True), "pg2": _running(False), "pg3": _running(True)}, "pg1")
+    assert result["primary"] == "pg2" and result["initialize"] is False
+    assert "update the inventory" in result["warnings"][0]
+
+
+def test_live_primary_refuses_split_brain():
+    with pytest.raises(pr.ReplicationError, match="split brain: pg1 and pg2"):
+        pr.live_primary({"pg1": _running(False), "pg2": _running(False)}, "pg1")
+
+
+def test_live_primary_stopped_primary_of_the_inventory():
+    result = pr.live_primary({"pg1": _stopped(False), "pg2": _running(True)}, "pg1")
+    assert result["primary"] == "pg1" and result["initialize"] is False
+
+
+def test_live_primary_never_initialises_over_existing_data():
+    with pytest.raises(pr.ReplicationError, match="pg1 has no data but pg2 do"):
+        pr.live_primary({"pg1": FRESH, "pg2": _running(True)}, "pg1")
+
+
+def test_live_primary_only_standbys():
+    with pytest.raises(pr.ReplicationError, match="every reachable host with data"):
+        pr.live_primary({"pg1": _stopped(True), "pg2": _running(True)}, "pg1")
+
+
+def test_live_primary_unreachable_inventory_primary_on_a_new_cluster():
+    with pytest.raises(pr.ReplicationError, match="not reachable"):
+        pr.live_primary({"pg2": FRESH}, "pg1")
+
+
+def test_live_primary_two_stopped_primaries():
+    with pytest.raises(pr.ReplicationError, match="cannot tell which is the primary"):
+        pr.live_primary({"pg1": FRESH, "pg2": _stopped(False), "pg3": _stopped(False)}, "pg1")
+
+
+def test_live_primary_single_stopped_other_host():
+    result = pr.live_primary({"pg2": _stopped(False), "pg3": _running(True)}, "pg1")
+    assert result["primary"] == "pg2" and result["warnings"]
+
+
+PRIMARY = _running(False, timeline=3, timeline_history=pr.parse_timeline_history(HISTORY))
+
+
+@pytest.mark.parametrize("state, action", [
+    (FRESH, "clone"),
+    (_running(True, system_identifier="43"), "clone"),
+    (_running(False), "rejoin"),
+    (_stopped(False), "rejoin"),
+    (_running(True, timeline=3, wal_position="0/9000000"), "none"),
+    (_running(True, timeline=1, wal_position="0/5000000"), "none"),
+    (_running(True, timeline=1, wal_position="0/5000200"), "rejoin"),
+    (_stopped(True, timeline=4, wal_position="0/1"), "rejoin"),
+    (_stopped(True, timeline=2, wal_position=None), "none"),
+])
+def test_replica_action(state, action):
+    assert pr.replica_action(PRIMARY, state)["action"] == action
+
+
+def test_failover_target_takes_the_most_wal_then_inventory_order():
+    states = {
+        "pg1": {"running": False},
+        "pg2": _running(True, receive_lsn="0/5000000", replay_lsn="0/4000000"),
+        "pg3": _running(True, receive_lsn="0/6000000", replay_lsn="0/6000000"),
+        "pg4": _running(True, receive_lsn="0/6000000", replay_lsn="0/5000000"),
+    }
+    result = pr.failover_target(states, ["pg1", "pg2", "pg3", "pg4"])
+    assert result["target"] == "pg3" and result["lsn"] == "0/6000000" and result["behind_bytes"] == 0
+    assert [item["host"] for item in result["candidates"]] == ["pg2", "pg3", "pg4"]
+
+
+def test_failover_target_requested():
+    states = {"pg2": _running(True, receive_lsn="0/5000000"), "pg3": _running(True, receive_lsn="0/6000000")}
+    with pytest.raises(pr.ReplicationError, match="pg2 has received less WAL than pg3"):
+        pr.failover_target(states, ["pg2", "pg3"], requested="pg2")
+    forced = pr.failover_target(states, ["pg2", "pg3"], requested="pg2", force=True)
+    assert forced["target"] == "pg2" and forced["behind_bytes"] == 0x1000000
+    with pytest.raises(pr.ReplicationError, match="not a running replica"):
+        pr.failover_target(states, ["pg2", "pg3"], requested="pg9")
+
+
+def test_failover_target_needs_a_replica():
+    with pytest.raises(pr.ReplicationError, match="no running replica"):
+        pr.failover_target({"pg1": _running(False), "pg2": {"running": False}}, ["pg1", "pg2"])
+
+
+def test_switchover_ready():
+    primary = {"current_lsn": "0/5000100", "replicas": [
+        {"application_name": "pg2", "state": "streaming", "replay_lsn": "0/5000100"},
+        {"application_name": "pg3", "state": "streaming", "replay_lsn": "0/4000000"},
+        {"application_name": "pg4", "state": "catchup", "replay_lsn": "0/1"},
+    ]}
+    assert pr.switchover_ready(primary, "pg2")["ready"] is True
+    lagging = pr.switchover_ready(primary, "pg3", max_lag_bytes=1024)
+    assert lagging["ready"] is False and "lags the primary" in lagging["reason"]
+    assert pr.switchover_ready(primary, "pg3", max_lag_bytes=1 << 30)["ready"] is True
+    assert "not streaming" in pr.switchover_ready(primary, "pg4")["reason"]
+    assert "not connected" in pr.switchover_ready(primary, "pg5")["reason"]
