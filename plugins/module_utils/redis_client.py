@@ -226,7 +226,7 @@ def read_reply(reader: t.Any, raise_errors: bool = True) -> t.Any:
         count = int(payload)
         if count < 0:
             return None
-        return [read_reply(reader, raise_errors=False) for _ in range(count)]
+        return [read_reply(reader, raise_errors=False) for _index in range(count)]
     raise RedisError("unexpected reply type %r" % kind)
 
 

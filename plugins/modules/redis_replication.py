@@ -63,7 +63,7 @@ options:
     type: int
     default: 0
 author:
-  - kaizen.hybrid maintainers
+  - kaizen.hybrid maintainers (@kaizen)
 """
 
 EXAMPLES = r"""

@@ -61,7 +61,7 @@ options:
     type: int
     default: 0
 author:
-  - kaizen.hybrid maintainers
+  - kaizen.hybrid maintainers (@kaizen)
 """
 
 EXAMPLES = r"""
@@ -301,12 +301,12 @@ def main() -> None:
     for answer in errors:
         module.warn("Sentinel %s gave no answer: %s" % (answer["address"], answer["error"]))
     if master is not None and master["down"] and params["settle_timeout"] > 0:
+        where = format_address(master["host"], master["port"])
         module.fail_json(
             msg="Sentinel %s reports the master of %r, %s, as down or failing over (flags: %s) after waiting %d s. "
                 "Nothing was changed. If a failover cannot complete (no healthy replica, too few Sentinels for the "
-                "quorum), fix that first." % (master["sentinel"], params["master_name"],
-                                               format_address(master["host"], master["port"]),
-                                               ",".join(master["flags"]), params["settle_timeout"]),
+                "quorum), fix that first." % (master["sentinel"], params["master_name"], where, ",".join(master["flags"]),
+                                              params["settle_timeout"]),
             **result
         )
     module.exit_json(**result)

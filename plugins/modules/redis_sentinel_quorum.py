@@ -46,7 +46,7 @@ options:
     type: int
     required: true
 author:
-  - kaizen.hybrid maintainers
+  - kaizen.hybrid maintainers (@kaizen)
 """
 
 EXAMPLES = r"""
