@@ -25,6 +25,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -541,6 +542,10 @@ def lab_down(checkout: Path | None, json_mode: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``kaizen-hybrid`` script (exit codes: :data:`EXIT_CODES`)."""
+    # A process started in the background by a shell without job control
+    # inherits SIGINT as ignored, and Python then never raises
+    # KeyboardInterrupt: Ctrl-C (or a supervisor's SIGINT) must cancel a run.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli.main(args=argv, prog_name="kaizen-hybrid", standalone_mode=False)
     except click.exceptions.Abort:
