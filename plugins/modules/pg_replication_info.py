@@ -22,7 +22,7 @@ description:
   - Never fails because the server is down; RV(running) is then V(false) and RV(error) says why.
   - Needs C(psycopg2) (Debian package C(python3-psycopg2)) or C(psycopg) 3 on the managed host.
 author:
-  - kaizen.hybrid maintainers
+  - kaizen.hybrid maintainers (@kaizen)
 options:
   login_user:
     description: Database role to connect as (with peer authentication, the OS user the task runs as).
