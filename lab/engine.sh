@@ -31,6 +31,10 @@ start_apt_cache() {
   fi
   log "starting apt-cacher-ng (log: /var/log/apt-cacher-ng/)"
   install -d -o apt-cacher-ng -g apt-cacher-ng /run/apt-cacher-ng /var/cache/apt-cacher-ng /var/log/apt-cacher-ng
+  # The package's own start (as root, at install time) can leave root-owned
+  # files behind that the unprivileged daemon then cannot open.
+  chown -R apt-cacher-ng:apt-cacher-ng /var/cache/apt-cacher-ng /var/log/apt-cacher-ng
+  rm -f /run/apt-cacher-ng/socket
   setsid runuser -u apt-cacher-ng -- /usr/sbin/apt-cacher-ng -c /etc/apt-cacher-ng ForeGround=1 \
     >>/var/log/apt-cacher-ng/console.log 2>&1 </dev/null &
   for _ in $(seq 1 20); do

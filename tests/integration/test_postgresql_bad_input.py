@@ -37,7 +37,7 @@ def run(inventory_path: Path, *extra: str) -> subprocess.CompletedProcess:
                ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory_path), str(PLAYBOOK),
             "--check", "--tags", "postgresql_preflight", *extra]
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def text_of(result: subprocess.CompletedProcess) -> str:
