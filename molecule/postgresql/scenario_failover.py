@@ -16,6 +16,8 @@ Run by side_effect.yml on the lab machine, against the scenario's three containe
    postgresql playbook fails with a clear message and the running configuration and server
    are untouched.
 4. Reconverge: the PostgreSQL tier (playbooks/postgresql.yml) once more on the established cluster.
+5. Settings: a postmaster setting restarts every host, one at a time, replicas before the primary;
+   a reloadable one is applied without any restart.
 
 Every loop is bounded in count and time. Figures go to .results/postgresql.json.
 """
@@ -324,6 +326,43 @@ class Scenario:
             result.returncode, changed))
         self.check(not task_lines(result.stdout, "Copy the primary's data", "changed:"), "no replica was cloned again")
 
+    def settings_change(self) -> None:
+        """A postmaster setting restarts every host, replicas first; a reloadable one restarts none."""
+        primary = self.primary()
+        if primary is None:
+            self.check(False, "settings tests need a primary")
+            return
+        replicas = [host for host in self.args.hosts if host != primary]
+
+        def started() -> dict[str, float]:
+            return {host: float(self.psql(host, "SELECT extract(epoch FROM pg_postmaster_start_time())") or 0) for host in self.args.hosts}
+
+        def shown(name: str) -> set[str]:
+            return {self.psql(host, "SHOW %s" % name) or "" for host in self.args.hosts}
+
+        before = started()
+        restart = {"postgresql_settings": {"max_connections": 120, "log_min_duration_statement": "250ms"}}
+        result, elapsed = self.playbook("playbooks/postgresql.yml", "-e", json.dumps(restart))
+        after = started()
+        self.results["settings_restart_seconds"] = round(elapsed, 1)
+        self.check(result.returncode == 0 and shown("max_connections") == {"120"} and shown("log_min_duration_statement") == {"250ms"},
+                   "a postmaster setting (max_connections) is applied on every host (rc %d)" % result.returncode)
+        self.check(all(after[host] > before[host] for host in self.args.hosts), "every host restarted for it")
+        self.check(all(after[primary] > after[host] for host in replicas),
+                   "the replicas restarted before the primary (%s)" % ", ".join(
+                       "%s +%.1fs" % (host, after[host] - min(after.values())) for host in self.args.hosts))
+        self.check(self.wait_for("both replicas", lambda: len(self.streaming_replicas(primary)) == len(replicas), 60),
+                   "the replicas stream again after the rolling restart")
+
+        before = after
+        reload_only = {"postgresql_settings": {"max_connections": 120, "log_min_duration_statement": "500ms"}}
+        result, elapsed = self.playbook("playbooks/postgresql.yml", "-e", json.dumps(reload_only))
+        after = started()
+        self.results["settings_reload_seconds"] = round(elapsed, 1)
+        self.check(result.returncode == 0 and shown("log_min_duration_statement") == {"500ms"},
+                   "a reloadable setting (log_min_duration_statement) is applied on every host (rc %d)" % result.returncode)
+        self.check(after == before, "no host restarted for it")
+
     def slot(self, host: str) -> str:
         return host.replace("-", "_").lower()
 
@@ -331,7 +370,7 @@ class Scenario:
         started = time.monotonic()
         self.converge_time()
         selected = [name.strip() for name in self.args.tests.split(",")]
-        for test in (self.failover, self.switchover, self.bad_input, self.reconverge):
+        for test in (self.failover, self.switchover, self.bad_input, self.reconverge, self.settings_change):
             if test.__name__ not in selected:
                 continue
             try:
@@ -366,7 +405,7 @@ def main() -> int:
     parser.add_argument("--owner", default="kaizen_owner")
     parser.add_argument("hosts", nargs="+", help="the PostgreSQL hosts, the inventory's primary first")
     parser.add_argument("--password-file", required=True, help="the application role's password")
-    parser.add_argument("--tests", default=os.environ.get("KAIZEN_PG_TESTS", "failover,switchover,bad_input,reconverge"),
+    parser.add_argument("--tests", default=os.environ.get("KAIZEN_PG_TESTS", "failover,switchover,bad_input,reconverge,settings_change"),
                         help="comma-separated subset (default: all, or $KAIZEN_PG_TESTS)")
     args = parser.parse_args()
     with open(args.password_file) as handle:

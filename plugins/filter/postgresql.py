@@ -118,6 +118,11 @@ def postgresql_switchover_ready(primary_state: t.Mapping[str, t.Any], target: st
 
 
 @_filter_errors
+def postgresql_restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Any) -> dict[str, t.Any]:
+    return replication.restart_order(_plain(pending) or {}, str(primary), [str(host) for host in (hosts or [])])
+
+
+@_filter_errors
 def postgresql_lsn_diff(left: t.Any, right: t.Any) -> t.Any:
     return replication.lsn_diff(left, right)
 
@@ -139,5 +144,6 @@ class FilterModule:
             "postgresql_replica_action": postgresql_replica_action,
             "postgresql_failover_target": postgresql_failover_target,
             "postgresql_switchover_ready": postgresql_switchover_ready,
+            "postgresql_restart_order": postgresql_restart_order,
             "postgresql_lsn_diff": postgresql_lsn_diff,
         }

@@ -329,3 +329,38 @@ def switchover_ready(primary_state: t.Mapping[str, t.Any], target: str, max_lag_
                         "reason": "%s lags the primary by %s bytes of replay (allowed: %d)" % (target, lag, max_lag_bytes)}
             return {"ready": True, "reason": "%s is streaming, %d bytes behind" % (target, lag), "lag_bytes": lag}
     return {"ready": False, "reason": "%s is not connected to the primary" % target, "lag_bytes": None}
+
+
+# Settings a hot standby must keep at least as high as its primary's (PostgreSQL refuses read-only
+# connections otherwise): raise them on the standbys first, lower them on the primary first.
+STANDBY_MINIMUM_SETTINGS = ("max_connections", "max_prepared_transactions", "max_locks_per_transaction",
+                            "max_wal_senders", "max_worker_processes")
+
+
+def _lowered(row: t.Mapping[str, t.Any]) -> bool:
+    if row.get("name") not in STANDBY_MINIMUM_SETTINGS:
+        return False
+    try:
+        return int(str(row.get("configured")).strip()) < int(str(row.get("running")).strip())
+    except (TypeError, ValueError):
+        return False
+
+
+def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequence[str]) -> dict[str, t.Any]:
+    """The hosts to restart for settings that wait for a restart, one at a time.
+
+    ``pending`` maps a host to its pending settings (``[{name, running, configured}]``, from pg_settings
+    and pg_file_settings). Replicas first (in ``hosts`` order) and the primary last, so the primary
+    restarts once its standbys run with the new values - unless one of
+    :data:`STANDBY_MINIMUM_SETTINGS` is lowered: a standby may not run with less than its primary,
+    so then the primary goes first. Returns ``{'order': [...], 'primary_first': bool, 'reason': str}``.
+    """
+    with_pending = [host for host in hosts if pending.get(host)]
+    lowered = sorted({row.get("name") for host in with_pending for row in pending[host] if _lowered(row)})
+    replicas = [host for host in with_pending if host != primary]
+    primary_part = [primary] if primary in with_pending else []
+    if lowered:
+        return {"order": primary_part + replicas, "primary_first": True,
+                "reason": "%s lowered: the primary restarts first (a standby may not run with less than its primary)"
+                          % ", ".join(lowered)}
+    return {"order": replicas + primary_part, "primary_first": False, "reason": "replicas first, the primary last"}

@@ -240,3 +240,26 @@ def test_switchover_ready():
     assert pr.switchover_ready(primary, "pg3", max_lag_bytes=1 << 30)["ready"] is True
     assert "not streaming" in pr.switchover_ready(primary, "pg4")["reason"]
     assert "not connected" in pr.switchover_ready(primary, "pg5")["reason"]
+
+
+def test_restart_order_replicas_first():
+    pending = {"pg1": [{"name": "shared_buffers", "running": "16384", "configured": "256MB"}],
+               "pg2": [{"name": "shared_buffers", "running": "16384", "configured": "256MB"}],
+               "pg3": [{"name": "max_connections", "running": "100", "configured": "120"}],
+               "pg4": []}
+    result = pr.restart_order(pending, "pg1", ["pg1", "pg2", "pg3", "pg4"])
+    assert result["order"] == ["pg2", "pg3", "pg1"] and result["primary_first"] is False
+
+
+def test_restart_order_primary_first_when_a_standby_minimum_is_lowered():
+    rows = [{"name": "max_connections", "running": "120", "configured": "100"}, {"name": "work_mem", "running": "4096", "configured": "1"}]
+    result = pr.restart_order({"pg1": rows, "pg2": rows, "pg3": rows}, "pg2", ["pg1", "pg2", "pg3"])
+    assert result["order"] == ["pg2", "pg1", "pg3"] and result["primary_first"] is True
+    assert "max_connections lowered" in result["reason"]
+
+
+def test_restart_order_nothing_pending_and_odd_values():
+    assert pr.restart_order({}, "pg1", ["pg1", "pg2"])["order"] == []
+    rows = [{"name": "max_wal_senders", "running": "10", "configured": None}]
+    assert pr.restart_order({"pg2": rows}, "pg1", ["pg1", "pg2"]) == {
+        "order": ["pg2"], "primary_first": False, "reason": "replicas first, the primary last"}
