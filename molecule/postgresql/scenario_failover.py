@@ -4,20 +4,30 @@
 
 Run by side_effect.yml on the lab machine, against the scenario's three containers only:
 
+The day-2 operations run as a user runs them: through the CLI (``kaizen-hybrid failover``,
+``switchover``, ``verify`` with ``--json``), which runs pg_failover.yml, pg_switchover.yml and
+verify.yml.
+
 1. Failover: a writer (libpq multi-host URL, target_session_attrs=read-write, synchronous
    replication on) inserts rows and records every commit the server acknowledged; the
-   primary's container is killed (SIGKILL); pg_failover.yml runs at once. Every acknowledged
-   row must be on the new primary; the time from the kill to the writer's first successful
-   commit is the RTO. The old primary is started again: its start guard must fence it (it
-   comes up as a standby), and a second pg_failover.yml run rejoins it with pg_rewind.
-2. Switchover back to the inventory's primary (pg_switchover.yml) under the same writer: no
-   acknowledged commit lost; the longest gap between two acknowledged commits is the write pause.
+   primary's container is killed (SIGKILL); ``kaizen-hybrid failover`` runs at once. Every
+   acknowledged row must be on the new primary; the time from the kill to the writer's first
+   successful commit is the RTO. The old primary is started again: its start guard must fence it
+   (it comes up as a standby), and a second failover run rejoins it with pg_rewind.
+2. Switchover back to the inventory's primary (``kaizen-hybrid switchover --to``) under the same
+   writer: no acknowledged commit lost; the longest gap between two acknowledged commits is the
+   write pause.
 3. Bad input (an unknown setting name, a missing password, a replica with no primary): the
    postgresql playbook fails with a clear message and the running configuration and server
    are untouched.
 4. Reconverge: the PostgreSQL tier (playbooks/postgresql.yml) once more on the established cluster.
 5. Settings: a postmaster setting restarts every host, one at a time, replicas before the primary;
    a reloadable one is applied without any restart.
+6. Refusals (run first, on the primary the role initialised): a failover while the primary runs,
+   and a switchover to a replica whose replay is behind, are refused naming the cause, and
+   nothing changes.
+7. Verify: ``kaizen-hybrid verify`` passes on the healthy cluster; with PostgreSQL stopped on a
+   replica it fails naming that host; once started again it passes.
 
 Every loop is bounded in count and time. Figures go to .results/postgresql.json.
 """
@@ -112,6 +122,26 @@ class Writer(threading.Thread):
         return max(later - earlier for earlier, later in zip(times, times[1:]))
 
 
+def task_hosts(events: list[dict], task: str, kinds: tuple[str, ...] = ("task_changed",)) -> set[str]:
+    """Hosts on which a task whose name contains ``task`` ended with one of ``kinds`` (CLI JSON events)."""
+    return {event.get("host", "") for event in events if event.get("kind") in kinds and task in event.get("task", "")}
+
+
+def failure_text(events: list[dict]) -> str:
+    """The failures of a CLI run (its final ``result`` line), as one line of text."""
+    result = next((event for event in reversed(events) if event.get("kind") == "result"), {})
+    return " ".join(" ".join("%s: %s" % (item.get("host"), item.get("message")) for item in result.get("failures") or []).split())
+
+
+class CliRun:
+    """A finished ``kaizen-hybrid ... --json`` run: exit code and the JSON events it printed."""
+
+    def __init__(self, returncode: int, events: list[dict], elapsed: float) -> None:
+        self.returncode = returncode
+        self.events = events
+        self.elapsed = elapsed
+
+
 def task_lines(stdout: str, task: str, needle: str) -> list[str]:
     """Result lines of every run of the task named ``task`` (ansible default output) that contain ``needle``."""
     found = []
@@ -158,6 +188,27 @@ class Scenario:
             handle.write(result.stdout + "\n--- stderr ---\n" + result.stderr)
         return result, elapsed
 
+    def cli(self, *argv: str, timeout: int = 900) -> CliRun:
+        """``kaizen-hybrid ARGV -i INVENTORY --json`` from the checkout (the package from src/)."""
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [os.path.join(self.args.project, "src")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+        command = [sys.executable, "-m", "kaizen_hybrid", *argv, "-i", self.args.inventory, "--json", "--timeout", str(timeout)]
+        log("running kaizen-hybrid " + " ".join(argv))
+        started = time.monotonic()
+        result = subprocess.run(command, cwd=self.args.project, env=env, capture_output=True, text=True, timeout=timeout + 60,
+                                check=False)
+        elapsed = time.monotonic() - started
+        events = []
+        for line in result.stdout.splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue
+        log("kaizen-hybrid %s: exit %d in %.1f s" % (argv[0], result.returncode, elapsed))
+        with open(os.path.join(self.args.logs, "cli-%s-%d.log" % (argv[0], int(time.time()))), "w") as handle:
+            handle.write(result.stdout + "\n--- stderr ---\n" + result.stderr)
+        return CliRun(result.returncode, events, elapsed)
+
     def primary(self) -> str | None:
         primaries = [host for host in self.args.hosts if self.psql(host, "SELECT pg_is_in_recovery()") == "f"]
         return primaries[0] if len(primaries) == 1 else None
@@ -186,6 +237,11 @@ class Scenario:
         out = self.psql(primary, "SELECT application_name || ':' || sync_state FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")
         return (out or "").split()
 
+    def replay_lags(self, primary: str) -> list[str]:
+        out = self.psql(primary, "SELECT application_name || ':' || coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::bigint "
+                                 "FROM pg_stat_replication ORDER BY 1")
+        return (out or "").split()
+
     # tests ----------------------------------------------------------------------
 
     def converge_time(self) -> None:
@@ -207,9 +263,9 @@ class Scenario:
         killed_at = time.monotonic()
         self.docker("kill", old)
         log("killed %s" % old)
-        result, elapsed = self.playbook("playbooks/pg_failover.yml")
-        self.results["failover_playbook_seconds"] = round(elapsed, 1)
-        self.check(result.returncode == 0, "pg_failover.yml promoted a replica (rc %d)" % result.returncode)
+        run = self.cli("failover")
+        self.results["failover_playbook_seconds"] = round(run.elapsed, 1)
+        self.check(run.returncode == 0, "kaizen-hybrid failover promoted a replica (exit %d: %s)" % (run.returncode, failure_text(run.events)))
         self.wait_for("a commit on the new primary", lambda: writer.first_ack_after_outage(killed_at) is not None, 60, 0.2)
         time.sleep(3)   # keep writing on the new primary
         writer.stop()
@@ -240,14 +296,14 @@ class Scenario:
         fenced = self.psql(old, "SELECT pg_is_in_recovery()") == "t"
         self.results["old_primary_fenced_on_return"] = fenced
         self.check(fenced, "the old primary %s came back as a standby (fenced), not as a second primary" % old)
-        result, elapsed = self.playbook("playbooks/pg_failover.yml")
-        self.results["rejoin_seconds"] = round(elapsed, 1)
+        run = self.cli("failover")
+        self.results["rejoin_seconds"] = round(run.elapsed, 1)
         rejoined = self.wait_for("%s streaming" % old, lambda: any(item.startswith(self.slot(old) + ":") for item in self.streaming_replicas(new)), 60)
-        self.check(result.returncode == 0 and rejoined, "a second pg_failover.yml run rejoined %s as a replica (rc %d)" % (old, result.returncode))
+        self.check(run.returncode == 0 and rejoined, "a second failover run rejoined %s as a replica (exit %d)" % (old, run.returncode))
         # An old primary whose WAL the new one has can simply follow it; one that wrote WAL the new
         # primary never got is rewound; a clone is the last resort.
-        cloned = bool(task_lines(result.stdout, "Copy the primary's data", "changed:"))
-        rewound = bool(task_lines(result.stdout, "Rewind from the primary", old))
+        cloned = bool(task_hosts(run.events, "Copy the primary's data"))
+        rewound = old in task_hosts(run.events, "Rewind from the primary", ("task_changed", "task_ok"))
         self.results["rejoin_method"] = "clone" if cloned else ("pg_rewind" if rewound else "followed the new timeline")
         self.check(not cloned, "%s rejoined without a clone (%s)" % (old, self.results["rejoin_method"]))
         rows_after = self.rows_on(old, "failover_test")
@@ -266,10 +322,10 @@ class Scenario:
         writer.start()
         self.wait_for("the writer's first commits", lambda: len(writer.acked) >= 50, 30, 0.2)
         started = time.monotonic()
-        result, elapsed = self.playbook("playbooks/pg_switchover.yml", "-e", "pg_switchover_target=%s" % target)
+        run = self.cli("switchover", "--to", target)
         ended = time.monotonic()
-        self.results["switchover_playbook_seconds"] = round(elapsed, 1)
-        self.check(result.returncode == 0, "pg_switchover.yml %s -> %s (rc %d)" % (old, target, result.returncode))
+        self.results["switchover_playbook_seconds"] = round(run.elapsed, 1)
+        self.check(run.returncode == 0, "kaizen-hybrid switchover %s -> %s (exit %d: %s)" % (old, target, run.returncode, failure_text(run.events)))
         self.wait_for("a commit on the new primary", lambda: writer.first_ack_after(ended) is not None, 30, 0.2)
         writer.stop()
         self.results["switchover_write_pause_seconds"] = round(writer.longest_gap(started, time.monotonic()), 2)
@@ -282,8 +338,9 @@ class Scenario:
         self.check(not lost, "every acknowledged commit (%d) of the switchover is on %s; lost: %s" % (len(acked), new, lost[:10]))
         self.check(self.wait_for("both replicas", lambda: len(self.streaming_replicas(target)) == len(self.args.hosts) - 1, 90),
                    "after the switchover %s streams to %s" % (target, self.streaming_replicas(target)))
-        self.check(bool(task_lines(result.stdout, "Rewind from the primary", old)), "the old primary %s rejoined through pg_rewind" % old)
-        self.check(not task_lines(result.stdout, "Copy the primary's data", "changed:"), "no host was cloned during the switchover")
+        self.check(old in task_hosts(run.events, "Rewind from the primary", ("task_changed", "task_ok")),
+                   "the old primary %s rejoined through pg_rewind" % old)
+        self.check(not task_hosts(run.events, "Copy the primary's data"), "no host was cloned during the switchover")
 
     def bad_input(self) -> None:
         primary = self.primary()
@@ -363,6 +420,65 @@ class Scenario:
                    "a reloadable setting (log_min_duration_statement) is applied on every host (rc %d)" % result.returncode)
         self.check(after == before, "no host restarted for it")
 
+    def refusals(self) -> None:
+        """Unsafe requests are refused with their cause, and nothing changes."""
+        primary = self.primary()
+        if primary is None:
+            self.check(False, "refusal tests need a primary")
+            return
+        replica = next(host for host in self.args.hosts if host != primary)
+
+        def started() -> dict[str, str | None]:
+            return {host: self.psql(host, "SELECT pg_postmaster_start_time()") for host in self.args.hosts}
+
+        before = started()
+        run = self.cli("failover")
+        text = failure_text(run.events)
+        self.results["refused_failover_exit"] = run.returncode
+        self.check(run.returncode == 1 and "%s is reachable and accepts writes" % primary in text and "Nothing was changed" in text,
+                   "a failover while %s runs is refused naming it (exit %d: %s)" % (primary, run.returncode, text[:200]))
+        self.check(self.primary() == primary and started() == before, "after the refused failover %s is still the primary, no server restarted" % primary)
+
+        # Replay paused on the replica while the primary writes: it is behind by some WAL.
+        self.psql(replica, "SELECT pg_wal_replay_pause()")
+        try:
+            self.create_table(primary, "refusal_test")
+            self.psql(primary, "INSERT INTO refusal_test SELECT g FROM generate_series(1, 2000) AS g", db=self.args.dbname)
+            self.wait_for("replay lag on %s" % replica, lambda: any(
+                item.startswith(self.slot(replica) + ":") and int(item.rsplit(":", 1)[1] or 0) > 0
+                for item in self.replay_lags(primary)), 30)
+            run = self.cli("switchover", "--to", replica, "--max-lag-bytes", "0")
+            text = failure_text(run.events)
+            self.check(run.returncode == 1 and "Switchover to %s refused: %s lags the primary" % (replica, self.slot(replica)) in text
+                       and "Nothing was changed" in text,
+                       "a switchover to the lagging %s is refused naming the lag (exit %d: %s)" % (replica, run.returncode, text[:200]))
+            self.check(self.primary() == primary and started() == before, "after the refused switchover nothing changed")
+        finally:
+            self.psql(replica, "SELECT pg_wal_replay_resume()")
+
+    def verify(self) -> None:
+        """kaizen-hybrid verify: passes on the healthy cluster, names a stopped replica."""
+        primary = self.primary()
+        replica = next((host for host in self.args.hosts if host != primary), None)
+        if primary is None or replica is None:
+            self.check(False, "verify tests need a primary and a replica")
+            return
+        self.wait_for("both replicas", lambda: len(self.streaming_replicas(primary)) == len(self.args.hosts) - 1, 60)
+        run = self.cli("verify", "--tags", "postgresql")
+        self.results["verify_seconds"] = round(run.elapsed, 1)
+        self.check(run.returncode == 0, "kaizen-hybrid verify passes on the healthy cluster (exit %d: %s)" % (run.returncode, failure_text(run.events)))
+        self.docker("exec", replica, "systemctl", "stop", "postgresql")
+        try:
+            run = self.cli("verify", "--tags", "postgresql")
+            text = failure_text(run.events)
+            self.check(run.returncode == 1 and "%s: PostgreSQL is not running" % replica in text,
+                       "verify fails naming the stopped replica %s (exit %d: %s)" % (replica, run.returncode, text[:300]))
+        finally:
+            self.docker("exec", replica, "systemctl", "start", "postgresql")
+        self.wait_for("%s streaming again" % replica, lambda: len(self.streaming_replicas(primary)) == len(self.args.hosts) - 1, 60)
+        run = self.cli("verify", "--tags", "postgresql")
+        self.check(run.returncode == 0, "verify passes again once %s runs (exit %d)" % (replica, run.returncode))
+
     def slot(self, host: str) -> str:
         return host.replace("-", "_").lower()
 
@@ -370,7 +486,9 @@ class Scenario:
         started = time.monotonic()
         self.converge_time()
         selected = [name.strip() for name in self.args.tests.split(",")]
-        for test in (self.failover, self.switchover, self.bad_input, self.reconverge, self.settings_change):
+        # Refusals first: a primary promoted by a failover or switchover is one a later failover run
+        # converges on (it only rejoins the others), so "the primary still runs" needs the first one.
+        for test in (self.refusals, self.failover, self.switchover, self.bad_input, self.reconverge, self.settings_change, self.verify):
             if test.__name__ not in selected:
                 continue
             try:
@@ -405,7 +523,7 @@ def main() -> int:
     parser.add_argument("--owner", default="kaizen_owner")
     parser.add_argument("hosts", nargs="+", help="the PostgreSQL hosts, the inventory's primary first")
     parser.add_argument("--password-file", required=True, help="the application role's password")
-    parser.add_argument("--tests", default=os.environ.get("KAIZEN_PG_TESTS", "failover,switchover,bad_input,reconverge,settings_change"),
+    parser.add_argument("--tests", default=os.environ.get("KAIZEN_PG_TESTS", "refusals,failover,switchover,bad_input,reconverge,settings_change,verify"),
                         help="comma-separated subset (default: all, or $KAIZEN_PG_TESTS)")
     args = parser.parse_args()
     with open(args.password_file) as handle:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import functools
 import typing as t
-from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _topology
+from ansible_collections.kaizen.hybrid.plugins.filter.topology import _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils import postgresql_config as config
 from ansible_collections.kaizen.hybrid.plugins.module_utils import postgresql_replication as replication
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import TopologyError, postgres_problems
@@ -33,15 +32,6 @@ def _filter_errors(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
             raise AnsibleFilterError("kaizen.hybrid.%s: %s" % (func.__name__, exc)) from None
 
     return wrapper
-
-
-def _plain(value: t.Any) -> t.Any:
-    """Lazily templated Ansible containers as plain dicts and lists."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 @_filter_errors
@@ -123,6 +113,13 @@ def postgresql_restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts
 
 
 @_filter_errors
+def postgresql_verify(states: t.Mapping[str, t.Any], hosts: t.Any, max_lag_bytes: t.Any = 16 << 20, synchronous_count: t.Any = 0) -> dict[str, t.Any]:
+    members = [str(host) for host in (hosts or [])]
+    return replication.verify_cluster(_plain(states) or {}, members, {host: config.slot_name(host) for host in members},
+                                      int(max_lag_bytes), int(synchronous_count))
+
+
+@_filter_errors
 def postgresql_lsn_diff(left: t.Any, right: t.Any) -> t.Any:
     return replication.lsn_diff(left, right)
 
@@ -145,5 +142,6 @@ class FilterModule:
             "postgresql_failover_target": postgresql_failover_target,
             "postgresql_switchover_ready": postgresql_switchover_ready,
             "postgresql_restart_order": postgresql_restart_order,
+            "postgresql_verify": postgresql_verify,
             "postgresql_lsn_diff": postgresql_lsn_diff,
         }

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _topology
+from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_acl import (
     SENTINEL,
     SERVER,
@@ -27,6 +27,7 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_wiring import 
     app_connection as _app_connection,
     maxmemory as _maxmemory,
     sentinel_endpoints as _sentinel_endpoints,
+    verify as _verify,
 )
 
 
@@ -76,6 +77,15 @@ def redis_maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
     return _maxmemory(memtotal_mb, fraction)
 
 
+@_filter_errors
+def redis_verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], groups: t.Mapping[str, t.Any],
+                 hostvars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    topology = _topology(groups, hostvars)
+    addresses = {host: topology.address(host) for host in topology.members("redis")}
+    sentinels = {"%s:%s" % (item["host"], item["port"]): item["name"] for item in _sentinel_endpoints(topology)}
+    return _verify(_plain(view), _plain(roles), addresses, sentinels)
+
+
 class FilterModule:
     """kaizen.hybrid Redis filters."""
 
@@ -86,4 +96,5 @@ class FilterModule:
             "redis_acl_problems": redis_acl_problems,
             "redis_acl_user_problems": redis_acl_user_problems,
             "redis_maxmemory": redis_maxmemory,
+            "redis_verify": redis_verify,
         }

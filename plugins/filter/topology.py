@@ -112,6 +112,15 @@ class _HostVarsView(Mapping):
         return len(self._hostvars)
 
 
+def _plain(value: t.Any) -> t.Any:
+    """Lazily templated Ansible containers as plain dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _topology(groups: t.Any, hostvars: t.Any) -> _Topology:
     """A topology over Ansible's ``groups`` and ``hostvars``."""
     if not isinstance(groups, Mapping):

@@ -364,3 +364,64 @@ def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequenc
                 "reason": "%s lowered: the primary restarts first (a standby may not run with less than its primary)"
                           % ", ".join(lowered)}
     return {"order": replicas + primary_part, "primary_first": False, "reason": "replicas first, the primary last"}
+
+
+# --- verification of a running cluster ---------------------------------------
+
+
+def verify_cluster(states: t.Mapping[str, t.Any], hosts: t.Sequence[str], names: t.Mapping[str, str],
+                   max_lag_bytes: int = 16 << 20, synchronous_count: int = 0) -> dict[str, t.Any]:
+    """What is wrong with a running cluster, one message per problem, each naming the host.
+
+    ``states`` maps a host to what ``pg_replication_info`` returned for it (a host missing there did
+    not answer); ``hosts`` is group ``postgres`` in inventory order; ``names`` maps a host to its
+    application (and slot) name. Checks: every host answers and runs; exactly one primary; every
+    other host is a standby streaming from it, connected under its own name and at most
+    ``max_lag_bytes`` behind in replay; at least ``synchronous_count`` synchronous standbys.
+    Returns ``{'primary': host or None, 'problems': [...], 'summary': [...]}``.
+    """
+    problems: list[str] = []
+    summary: list[str] = []
+    running = []
+    for host in hosts:
+        state = states.get(host)
+        if not isinstance(state, t.Mapping) or "running" not in state:
+            reason = _get(state, "msg", "") if isinstance(state, t.Mapping) else ""
+            problems.append("%s: did not answer (%s)" % (host, str(reason).strip() or "host unreachable, or its state could not be read"))
+        elif not state.get("running"):
+            problems.append("%s: PostgreSQL is not running (%s)" % (host, state.get("error") or "no server answers"))
+        else:
+            running.append(host)
+    primaries = [host for host in running if is_running_primary(states[host])]
+    if len(primaries) > 1:
+        problems.append("%s: more than one server accepts writes (split brain)" % " and ".join(primaries))
+        return {"primary": None, "problems": problems, "summary": summary}
+    if not primaries:
+        if running:
+            problems.append("%s: no primary, every running server is a standby" % ", ".join(running))
+        return {"primary": None, "problems": problems, "summary": summary}
+    primary = primaries[0]
+    connected = {str(row.get("application_name")): row for row in _get(states[primary], "replicas", []) or []}
+    summary.append("%s: primary, timeline %s" % (primary, _get(states[primary], "timeline", "?")))
+    synchronous = 0
+    for host in running:
+        if host == primary:
+            continue
+        receiver = _get(states[host], "wal_receiver", {}) or {}
+        row = connected.get(names.get(host, host))
+        if receiver.get("status") != "streaming":
+            problems.append("%s: standby is not streaming from %s (WAL receiver: %s)" % (host, primary, receiver.get("status") or "none"))
+            continue
+        if row is None:
+            problems.append("%s: streams, but not from the primary %s (it is not among its replicas)" % (host, primary))
+            continue
+        lag = row.get("replay_lag_bytes")
+        if lag is not None and int(lag) > max_lag_bytes:
+            problems.append("%s: replays %s bytes behind %s (allowed: %d)" % (host, lag, primary, max_lag_bytes))
+        if row.get("sync_state") in ("sync", "quorum"):
+            synchronous += 1
+        summary.append("%s: streaming from %s, %s, replay lag %s bytes" % (host, primary, row.get("sync_state") or "async", lag))
+    if synchronous < synchronous_count:
+        problems.append("%s: %d synchronous standby(s), %d required (synchronous_standby_names %r)" % (
+            primary, synchronous, synchronous_count, _get(states[primary], "synchronous_standby_names", "")))
+    return {"primary": primary, "problems": problems, "summary": summary}

@@ -178,3 +178,55 @@ def maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
     if total <= 0:
         raise TopologyError("memtotal_mb is %r; it must be positive" % (memtotal_mb,))
     return "%dmb" % max(64, int(total * share))
+
+
+def _same_host(one: t.Any, other: t.Any) -> bool:
+    return str(one or "").strip("[]").lower() == str(other or "").strip("[]").lower()
+
+
+def verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], addresses: t.Mapping[str, str],
+           sentinel_names: t.Mapping[str, str] | None = None) -> dict[str, t.Any]:
+    """What is wrong with a running Redis tier, one message per problem, each naming the host.
+
+    ``view`` is what ``redis_sentinel_info`` returned; ``roles`` maps each Redis server to what
+    ``redis_replication`` returned in check mode against the Sentinels' master (a host missing there
+    did not answer); ``addresses`` maps each server to its address; ``sentinel_names`` maps a
+    Sentinel's ``host:port`` to its inventory name. Checks: every Sentinel answers and names the
+    same master, which is up and is one of the servers; each server has the role that master implies
+    (the master, or a replica of it with its link up).
+    Returns ``{'master': host or None, 'problems': [...], 'summary': [...]}``.
+    """
+    names = dict(sentinel_names or {})
+    problems: list[str] = []
+    summary: list[str] = []
+    master = view.get("master") if isinstance(view, t.Mapping) else None
+    for sentinel in (view.get("sentinels") or []) if isinstance(view, t.Mapping) else []:
+        label = names.get(str(sentinel.get("address")), str(sentinel.get("address")))
+        if sentinel.get("state") != "answered":
+            problems.append("%s: Sentinel %s (%s)" % (label, str(sentinel.get("state")).replace("_", " "), sentinel.get("error") or "no answer"))
+        elif master and not (_same_host(sentinel.get("master_host"), master.get("host")) and sentinel.get("master_port") == master.get("port")):
+            problems.append("%s: Sentinel names %s:%s as the master, the others %s:%s" % (
+                label, sentinel.get("master_host"), sentinel.get("master_port"), master.get("host"), master.get("port")))
+    if not master:
+        problems.append("no Sentinel knows the master (%d answered)" % int(view.get("answered") or 0 if isinstance(view, t.Mapping) else 0))
+        return {"master": None, "problems": problems, "summary": summary}
+    master_host = next((host for host, address in addresses.items() if _same_host(address, master.get("host"))), None)
+    if master_host is None:
+        problems.append("the Sentinels' master %s:%s is no host of group redis" % (master.get("host"), master.get("port")))
+    if master.get("down"):
+        problems.append("%s: the Sentinels see the master down (%s)" % (master_host or master.get("host"), ", ".join(master.get("flags") or [])))
+    summary.append("%s: master (%s:%s), %d Sentinel(s) answered" % (master_host, master.get("host"), master.get("port"), int(view.get("answered") or 0)))
+    for host in addresses:
+        result = roles.get(host)
+        if not isinstance(result, t.Mapping) or "before" not in result:
+            reason = result.get("msg") if isinstance(result, t.Mapping) else None
+            problems.append("%s: did not answer (%s)" % (host, str(reason or "host unreachable, or its role could not be read").strip()))
+        elif result.get("failed") and host != master_host:
+            problems.append("%s: %s" % (host, str(result.get("msg") or "its role could not be checked").strip()))
+        elif result.get("failed") or result.get("changed"):
+            problems.append("%s: is %s, should be %s" % (host, result.get("before"), "the master" if host == master_host else result.get("after")))
+        elif host != master_host and result.get("link_status") != "up":
+            problems.append("%s: replica of the master, but its link is %s" % (host, result.get("link_status") or "unknown"))
+        elif host != master_host:
+            summary.append("%s: %s, link up" % (host, result.get("before")))
+    return {"master": master_host, "problems": problems, "summary": summary}

@@ -96,7 +96,9 @@ after:
   type: str
   sample: replica of 10.20.0.41:6379
 link_status:
-  description: C(master_link_status) of a replica after the change (and the wait), else V(null).
+  description:
+    - C(master_link_status) of a replica after the change (and the wait), else V(null).
+    - In check mode, the link of a replica that already has the wanted role (nothing would change), else V(null).
   returned: always
   type: str
   sample: up
@@ -159,7 +161,10 @@ def run(module: AnsibleModule, client: RedisClient) -> dict[str, t.Any]:
                 client.command("REPLICAOF", "NO", "ONE")
             if params["persist"]:
                 client.command("CONFIG", "REWRITE")
-    if wanted.role == "replica" and not module.check_mode:
+    if wanted.role == "replica" and module.check_mode:
+        # Reading INFO changes nothing: a check reports the link of a replica that has the wanted role.
+        result["link_status"] = None if result["changed"] else link_status(client)
+    elif wanted.role == "replica":
         deadline = time.monotonic() + max(0, params["wait_timeout"])
         status = link_status(client)
         while status != "up" and time.monotonic() < deadline:

@@ -31,6 +31,12 @@ _EXPORTS = {
     "deploy_async": "operations",
     "preflight": "operations",
     "preflight_async": "operations",
+    "verify": "operations",
+    "verify_async": "operations",
+    "switchover": "operations",
+    "switchover_async": "operations",
+    "failover": "operations",
+    "failover_async": "operations",
     "run_operation": "operations",
     "start": "operations",
     # generic runs

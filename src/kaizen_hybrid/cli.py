@@ -3,8 +3,8 @@
 """``kaizen-hybrid``: the operations of the collection from the command line.
 
 One command per operation of :data:`kaizen_hybrid.operations.OPERATIONS`
-(``deploy``, ``preflight`` today; later operations appear with their
-playbooks), ``run`` for any playbook, and ``lab up`` / ``lab down`` for the
+(``deploy``, ``preflight``, ``verify``, ``switchover``, ``failover``; later
+operations appear with their playbooks), ``run`` for any playbook, and ``lab up`` / ``lab down`` for the
 local lab of a checkout. Live progress on a terminal, a summary table at the
 end; ``--json`` prints the events as JSON lines instead.
 
@@ -384,10 +384,10 @@ def _guarded(output: Output, action: Callable[[], int]) -> int:
              epilog="Exit codes: " + "; ".join("%d %s" % item for item in EXIT_CODES.items()) + ".")
 @click.version_option(__version__, prog_name="kaizen-hybrid")
 def cli() -> None:
-    """Run the kaizen.hybrid playbooks: deploy, check the topology, drive the local lab.
+    """Run the kaizen.hybrid playbooks: deploy, verify, switch or fail over PostgreSQL, drive the local lab.
 
-    Operations (rolling update, switchover, failover, verify, backup, restore)
-    appear here as their playbooks are added to the collection.
+    Operations still to come (rolling update, backup, restore) appear here as
+    their playbooks are added to the collection.
     """
 
 
@@ -409,8 +409,11 @@ def _operation_command(operation: Operation) -> click.Command:
         sys.exit(_guarded(output, action))
 
     for param in reversed(operation.params):
-        command = click.option("--" + param.name.replace("_", "-"), param.name, required=param.required,
-                               type=param.type, help=param.help)(command)
+        flag = "--" + param.name.replace("_", "-")
+        if param.type is bool:
+            command = click.option(flag, param.name, is_flag=True, default=None, help=param.help)(command)
+        else:
+            command = click.option(flag, param.name, required=param.required, type=param.type, help=param.help)(command)
     return click.command(operation.name, help="%s\n\nRuns %s." % (operation.summary, operation.playbook_fqcn))(command)
 
 

@@ -4,18 +4,20 @@
 
 An operation is a playbook of the collection plus the parameters it takes
 (mapped to extra variables). :data:`OPERATIONS` is the registry the CLI
-builds its commands from. Today the collection has two:
+builds its commands from:
 
-=============  ==========================  ======================================
-operation      playbook                    what it does
-=============  ==========================  ======================================
-``deploy``     ``kaizen.hybrid.site``      preflight, then every tier in order
-``preflight``  ``kaizen.hybrid.preflight`` validates the topology; changes nothing
-=============  ==========================  ======================================
+==============  ===============================  ===========================================
+operation       playbook                         what it does
+==============  ===============================  ===========================================
+``deploy``      ``kaizen.hybrid.site``           preflight, then every tier in order
+``preflight``   ``kaizen.hybrid.preflight``      validates the topology; changes nothing
+``verify``      ``kaizen.hybrid.verify``         checks the running tiers; changes nothing
+``switchover``  ``kaizen.hybrid.pg_switchover``  planned change of PostgreSQL primary
+``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
+==============  ===============================  ===========================================
 
-Adding one when its playbook lands (rolling update, switchover, failover,
-verify, backup, restore) is one :class:`Operation` in :data:`OPERATIONS` and a
-two-line function here; the CLI command follows from the registry::
+Adding one when its playbook lands (rolling update, backup, restore) is one
+:class:`Operation` in :data:`OPERATIONS` and a two-line function here; the CLI command follows from the registry::
 
     UPDATE = _register(Operation(
         "update", "rolling_update", "Roll a new app image through the app hosts.",
@@ -110,6 +112,43 @@ PREFLIGHT = _register(
 )
 
 
+VERIFY = _register(
+    Operation(
+        "verify",
+        "verify",
+        "Check the running deployment tier by tier (PostgreSQL primary, replicas and lag; Redis master, "
+        "replicas and Sentinels); fails naming what is wrong. Changes nothing.",
+        changes_hosts=False,
+    )
+)
+SWITCHOVER = _register(
+    Operation(
+        "switchover",
+        "pg_switchover",
+        "Planned change of PostgreSQL primary: refuses a lagging target, then hands over with no lost commit "
+        "and rewinds the old primary into a replica.",
+        params=(
+            OperationParam("to", "pg_switchover_target", "The replica to promote (may be left out with one replica)."),
+            OperationParam("max_lag_bytes", "pg_switchover_max_lag_bytes",
+                           "Largest replay lag of the target accepted (default 16 MiB).", type=int),
+        ),
+    )
+)
+FAILOVER = _register(
+    Operation(
+        "failover",
+        "pg_failover",
+        "The PostgreSQL primary is lost: promote the replica with the most WAL, re-point the others, fence the "
+        "old primary; run again when it is back to rejoin it.",
+        params=(
+            OperationParam("to", "pg_failover_target", "The replica to promote (default: the one with the most WAL)."),
+            OperationParam("force", "pg_failover_force",
+                           "Fail over although the primary answers (it is broken): it is fenced.", type=bool),
+        ),
+    )
+)
+
+
 def _operation(operation: Operation | str) -> Operation:
     if isinstance(operation, Operation):
         return operation
@@ -180,14 +219,50 @@ def preflight_async(inventory: Any, **options: Any) -> RunHandle:
     return start(PREFLIGHT, inventory, **options)
 
 
+def verify(inventory: Any, **options: Any) -> RunResult:
+    """Check the running deployment tier by tier (``kaizen.hybrid.verify``); changes nothing."""
+    return run_operation(VERIFY, inventory, **options)
+
+
+def verify_async(inventory: Any, **options: Any) -> RunHandle:
+    """:func:`verify` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(VERIFY, inventory, **options)
+
+
+def switchover(inventory: Any, to: str | None = None, max_lag_bytes: int | None = None, **options: Any) -> RunResult:
+    """Make the replica ``to`` the PostgreSQL primary (``kaizen.hybrid.pg_switchover``)."""
+    return run_operation(SWITCHOVER, inventory, params={"to": to, "max_lag_bytes": max_lag_bytes}, **options)
+
+
+def switchover_async(inventory: Any, to: str | None = None, max_lag_bytes: int | None = None, **options: Any) -> RunHandle:
+    """:func:`switchover` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(SWITCHOVER, inventory, params={"to": to, "max_lag_bytes": max_lag_bytes}, **options)
+
+
+def failover(inventory: Any, to: str | None = None, force: bool | None = None, **options: Any) -> RunResult:
+    """Promote a replica after the PostgreSQL primary is lost (``kaizen.hybrid.pg_failover``)."""
+    return run_operation(FAILOVER, inventory, params={"to": to, "force": force}, **options)
+
+
+def failover_async(inventory: Any, to: str | None = None, force: bool | None = None, **options: Any) -> RunHandle:
+    """:func:`failover` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(FAILOVER, inventory, params={"to": to, "force": force}, **options)
+
+
 __all__ = [
     "OPERATIONS",
     "Operation",
     "OperationParam",
     "deploy",
     "deploy_async",
+    "failover",
+    "failover_async",
     "preflight",
     "preflight_async",
     "run_operation",
     "start",
+    "switchover",
+    "switchover_async",
+    "verify",
+    "verify_async",
 ]

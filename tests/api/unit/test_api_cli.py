@@ -44,7 +44,7 @@ def kaizen(tmp_path: Path, *args: str, cwd: Path | None = None, timeout: int = 1
 def test_help_lists_the_commands_and_exit_codes(tmp_path):
     result = kaizen(tmp_path, "--help")
     assert result.returncode == 0, result.stderr
-    for command in ("deploy", "preflight", "run", "operations", "lab"):
+    for command in ("deploy", "preflight", "verify", "switchover", "failover", "run", "operations", "lab"):
         assert "  %s " % command in result.stdout
     for code in EXIT_CODES:
         assert "%d " % code in " ".join(result.stdout.split())
@@ -90,6 +90,19 @@ def test_invalid_inputs_exit_2_and_start_nothing(tmp_path):
     assert error["kind"] == "invalid_input" and len(error["problems"]) == 1
     usage = kaizen(tmp_path, "deploy")
     assert usage.returncode == 2 and "--inventory" in usage.stderr
+
+
+def test_day_2_operations_take_their_parameters(tmp_path):
+    switchover = kaizen(tmp_path, "switchover", "--help")
+    assert "--to" in switchover.stdout and "--max-lag-bytes" in switchover.stdout and "kaizen.hybrid.pg_switchover" in switchover.stdout
+    failover = kaizen(tmp_path, "failover", "--help")
+    assert "--to" in failover.stdout and "--force" in failover.stdout and "kaizen.hybrid.pg_failover" in failover.stdout
+    bad = kaizen(tmp_path, "switchover", "-i", str(FIXTURES / "good"), "--max-lag-bytes", "lots")
+    assert bad.returncode == 2 and "'lots' is not a valid integer" in bad.stderr
+    clash = kaizen(tmp_path, "switchover", "-i", str(FIXTURES / "good"), "--to", "pg2", "-e", "pg_switchover_target=pg3", "--json")
+    assert clash.returncode == 2
+    assert "pg_switchover_target set both as a parameter and as an extra variable" in json.loads(clash.stdout.splitlines()[-1])["message"]
+    assert not (tmp_path / "artifacts").exists()
 
 
 def test_lab_refuses_outside_a_checkout(tmp_path):

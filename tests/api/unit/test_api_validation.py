@@ -194,9 +194,14 @@ def test_default_artifacts_dir(monkeypatch, tmp_path):
 
 
 def test_operations_registry():
-    assert {"deploy", "preflight"} == set(OPERATIONS)
+    assert {"deploy", "preflight", "verify", "switchover", "failover"} == set(OPERATIONS)
     assert OPERATIONS["deploy"].playbook_fqcn == "kaizen.hybrid.site"
-    assert not OPERATIONS["preflight"].changes_hosts
+    assert OPERATIONS["switchover"].playbook_fqcn == "kaizen.hybrid.pg_switchover"
+    assert not OPERATIONS["preflight"].changes_hosts and not OPERATIONS["verify"].changes_hosts
+    assert OPERATIONS["switchover"].extra_vars({"to": "pg2", "max_lag_bytes": 0}) == {"pg_switchover_target": "pg2", "pg_switchover_max_lag_bytes": 0}
+    assert OPERATIONS["failover"].extra_vars({"to": None, "force": True}) == {"pg_failover_force": True}
+    with pytest.raises(ValidationError, match="parameter 'force' must be bool"):
+        OPERATIONS["failover"].extra_vars({"force": "yes"})
 
 
 def test_operation_parameters_become_extra_vars():
@@ -217,8 +222,8 @@ def test_operation_parameters_become_extra_vars():
 
 
 def test_unknown_operation_is_refused():
-    with pytest.raises(ValidationError, match="operation: 'switchover' is not one of deploy, preflight"):
-        kaizen_hybrid.start("switchover", INVENTORY)
+    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, switchover, verify"):
+        kaizen_hybrid.start("backup", INVENTORY)
 
 
 def test_public_names_resolve():

@@ -22,7 +22,19 @@ HOSTVARS = {h: {"kaizen_address": "192.0.2.%d" % i, "redis_app_password": "app-p
 
 def test_filter_names_are_the_contract():
     assert set(FILTERS) == {"redis_app_connection", "redis_sentinel_endpoints", "redis_acl_problems",
-                            "redis_acl_user_problems", "redis_maxmemory"}
+                            "redis_acl_user_problems", "redis_maxmemory", "redis_verify"}
+
+
+def test_redis_verify_maps_inventory_names():
+    view = {"master": {"host": "192.0.2.1", "port": 6379, "down": False, "flags": ["master"]}, "answered": 2,
+            "sentinels": [{"address": "192.0.2.1:26379", "state": "answered", "master_host": "192.0.2.1", "master_port": 6379},
+                          {"address": "192.0.2.2:26379", "state": "answered", "master_host": "192.0.2.1", "master_port": 6379},
+                          {"address": "192.0.2.3:26379", "state": "unreachable", "error": "timed out"}]}
+    roles = {"r1": {"before": "master"}, "r2": {"before": "replica of 192.0.2.1:6379", "link_status": "up"}}
+    result = FILTERS["redis_verify"](view, roles, GROUPS, HOSTVARS)
+    assert result["master"] == "r1"
+    assert result["problems"] == ["r3: Sentinel unreachable (timed out)",
+                                  "r3: did not answer (host unreachable, or its role could not be read)"]
 
 
 @pytest.mark.parametrize("name", sorted(FILTERS))

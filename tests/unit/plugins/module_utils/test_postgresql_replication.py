@@ -263,3 +263,57 @@ def test_restart_order_nothing_pending_and_odd_values():
     rows = [{"name": "max_wal_senders", "running": "10", "configured": None}]
     assert pr.restart_order({"pg2": rows}, "pg1", ["pg1", "pg2"]) == {
         "order": ["pg2"], "primary_first": False, "reason": "replicas first, the primary last"}
+
+
+# --- verify_cluster -----------------------------------------------------------
+
+NAMES = {"pg1": "pg1", "pg2": "pg2", "pg3": "pg3"}
+
+
+def _primary(*replicas, sync=""):
+    return {"running": True, "in_recovery": False, "timeline": 2, "synchronous_standby_names": sync,
+            "replicas": [dict(application_name=name, state="streaming", sync_state=state, replay_lag_bytes=lag)
+                         for name, state, lag in replicas]}
+
+
+def _standby(status="streaming"):
+    return {"running": True, "in_recovery": True, "wal_receiver": {"status": status} if status else None}
+
+
+def test_verify_healthy_cluster():
+    states = {"pg1": _primary(("pg2", "quorum", 0), ("pg3", "quorum", 128)), "pg2": _standby(), "pg3": _standby()}
+    result = pr.verify_cluster(states, ["pg1", "pg2", "pg3"], NAMES, max_lag_bytes=1024, synchronous_count=1)
+    assert result["problems"] == [] and result["primary"] == "pg1"
+    assert result["summary"][1] == "pg2: streaming from pg1, quorum, replay lag 0 bytes"
+
+
+def test_verify_names_every_problem():
+    states = {
+        "pg1": {"running": False, "error": "connection refused"},
+        "pg2": _primary(("pg3", "async", 5000)),
+        "pg3": _standby(),
+        "pg4": _standby(status=None),
+        "pg5": {"unreachable": True, "msg": "Failed to connect"},
+    }
+    hosts = ["pg1", "pg2", "pg3", "pg4", "pg5", "pg6"]
+    result = pr.verify_cluster(states, hosts, dict(NAMES, pg4="pg4"), max_lag_bytes=1024, synchronous_count=1)
+    assert result["primary"] == "pg2"
+    assert result["problems"] == [
+        "pg1: PostgreSQL is not running (connection refused)",
+        "pg5: did not answer (Failed to connect)",
+        "pg6: did not answer (host unreachable, or its state could not be read)",
+        "pg3: replays 5000 bytes behind pg2 (allowed: 1024)",
+        "pg4: standby is not streaming from pg2 (WAL receiver: none)",
+        "pg2: 0 synchronous standby(s), 1 required (synchronous_standby_names '')",
+    ]
+
+
+def test_verify_split_brain_and_no_primary():
+    two = {"pg1": _primary(), "pg2": _primary()}
+    assert pr.verify_cluster(two, ["pg1", "pg2"], NAMES)["problems"] == ["pg1 and pg2: more than one server accepts writes (split brain)"]
+    none = {"pg1": _standby(), "pg2": _standby()}
+    assert pr.verify_cluster(none, ["pg1", "pg2"], NAMES) == {
+        "primary": None, "problems": ["pg1, pg2: no primary, every running server is a standby"], "summary": []}
+    stray = {"pg1": _primary(), "pg2": _standby()}
+    assert pr.verify_cluster(stray, ["pg1", "pg2"], NAMES)["problems"] == [
+        "pg2: streams, but not from the primary pg1 (it is not among its replicas)"]

@@ -17,6 +17,7 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_wiring import 
     key_prefix,
     maxmemory,
     sentinel_endpoints,
+    verify,
 )
 
 ROLE_DEFAULTS_FILE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "redis" / "defaults" / "main.yml"
@@ -127,3 +128,53 @@ def test_maxmemory_errors(memory, fraction, message):
     with pytest.raises(TopologyError) as info:
         maxmemory(memory, fraction)
     assert message in str(info.value)
+
+
+# --- verify -------------------------------------------------------------------
+
+ADDRESSES = {"r1": "10.0.0.1", "r2": "10.0.0.2", "r3": "10.0.0.3"}
+SENTINELS = {"10.0.0.1:26379": "r1", "10.0.0.2:26379": "r2", "10.0.0.3:26379": "r3"}
+
+
+def _view(master="10.0.0.2", down=False, sentinels=None):
+    answers = sentinels or [dict(address=a, state="answered", master_host=master, master_port=6379) for a in SENTINELS]
+    return {"master": {"host": master, "port": 6379, "down": down, "flags": ["master"] + (["s_down"] if down else [])},
+            "sentinels": answers, "answered": sum(1 for s in answers if s["state"] == "answered")}
+
+
+def test_verify_after_a_failover_is_healthy():
+    roles = {"r1": {"changed": False, "before": "replica of 10.0.0.2:6379", "link_status": "up"},
+             "r2": {"changed": False, "before": "master", "link_status": None},
+             "r3": {"changed": False, "before": "replica of 10.0.0.2:6379", "link_status": "up"}}
+    result = verify(_view(), roles, ADDRESSES, SENTINELS)
+    assert result["master"] == "r2" and result["problems"] == []
+    assert result["summary"][0] == "r2: master (10.0.0.2:6379), 3 Sentinel(s) answered"
+
+
+def test_verify_names_every_problem():
+    sentinels = [dict(address="10.0.0.1:26379", state="unreachable", error="connection refused"),
+                 dict(address="10.0.0.2:26379", state="answered", master_host="10.0.0.2", master_port=6379),
+                 dict(address="10.0.0.3:26379", state="answered", master_host="10.0.0.3", master_port=6379)]
+    roles = {"r1": {"unreachable": True, "msg": "Failed to connect"},
+             "r2": {"changed": False, "before": "master"},
+             "r3": {"changed": True, "before": "master", "after": "replica of 10.0.0.2:6379"}}
+    result = verify(_view(sentinels=sentinels, down=True), roles, ADDRESSES, SENTINELS)
+    assert result["problems"] == [
+        "r1: Sentinel unreachable (connection refused)",
+        "r3: Sentinel names 10.0.0.3:6379 as the master, the others 10.0.0.2:6379",
+        "r2: the Sentinels see the master down (master, s_down)",
+        "r1: did not answer (Failed to connect)",
+        "r3: is master, should be replica of 10.0.0.2:6379",
+    ]
+
+
+def test_verify_link_down_and_unknown_master():
+    roles = {"r1": {"before": "replica of 10.0.0.2:6379", "link_status": "down"}, "r2": {"before": "master"},
+             "r3": {"failed": True, "before": "replica of 10.0.0.1:6379", "msg": "10.0.0.3:6379: WRONGPASS"}}
+    assert verify(_view(), roles, ADDRESSES)["problems"] == [
+        "r1: replica of the master, but its link is down", "r3: 10.0.0.3:6379: WRONGPASS"]
+    roles["r2"] = {"failed": True, "before": "replica of 10.0.0.1:6379", "msg": "not promoted here"}
+    assert verify(_view(), roles, ADDRESSES)["problems"][1] == "r2: is replica of 10.0.0.1:6379, should be the master"
+    assert verify(_view(master="10.9.9.9"), {}, {"r1": "10.0.0.1"})["problems"][0] == "the Sentinels' master 10.9.9.9:6379 is no host of group redis"
+    nobody = {"master": None, "sentinels": [], "answered": 0}
+    assert verify(nobody, {}, ADDRESSES) == {"master": None, "problems": ["no Sentinel knows the master (0 answered)"], "summary": []}

@@ -251,6 +251,13 @@ def test_check_mode_sends_nothing(servers, capsys):
     assert not any(command[0] in ("REPLICAOF", "CONFIG") for command in server.seen)
 
 
+def test_check_mode_reports_the_link_of_a_replica_in_place(servers, capsys):
+    server = servers(instance("replica", ("10.0.0.2", 6379), link="down"))
+    result = run_module(redis_replication, dict(replication_args(server.port, master_host="10.0.0.2"), _ansible_check_mode=True), capsys)
+    assert not result["changed"] and result["link_status"] == "down"
+    assert not any(command[0] in ("REPLICAOF", "CONFIG") for command in server.seen)
+
+
 def test_master_is_not_promoted_without_promote(servers, capsys):
     server = servers(instance("replica", ("10.0.0.1", 6379)))
     result = run_module(redis_replication, replication_args(server.port), capsys)
