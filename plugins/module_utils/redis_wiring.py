@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import same_address
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
     Topology,
     TopologyError,
@@ -180,10 +181,6 @@ def maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
     return "%dmb" % max(64, int(total * share))
 
 
-def _same_host(one: t.Any, other: t.Any) -> bool:
-    return str(one or "").strip("[]").lower() == str(other or "").strip("[]").lower()
-
-
 def verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], addresses: t.Mapping[str, str],
            sentinel_names: t.Mapping[str, str] | None = None) -> dict[str, t.Any]:
     """What is wrong with a running Redis tier, one message per problem, each naming the host.
@@ -204,13 +201,13 @@ def verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], addresses:
         label = names.get(str(sentinel.get("address")), str(sentinel.get("address")))
         if sentinel.get("state") != "answered":
             problems.append("%s: Sentinel %s (%s)" % (label, str(sentinel.get("state")).replace("_", " "), sentinel.get("error") or "no answer"))
-        elif master and not (_same_host(sentinel.get("master_host"), master.get("host")) and sentinel.get("master_port") == master.get("port")):
+        elif master and not (same_address(sentinel.get("master_host"), master.get("host")) and sentinel.get("master_port") == master.get("port")):
             problems.append("%s: Sentinel names %s:%s as the master, the others %s:%s" % (
                 label, sentinel.get("master_host"), sentinel.get("master_port"), master.get("host"), master.get("port")))
     if not master:
         problems.append("no Sentinel knows the master (%d answered)" % int(view.get("answered") or 0 if isinstance(view, t.Mapping) else 0))
         return {"master": None, "problems": problems, "summary": summary}
-    master_host = next((host for host, address in addresses.items() if _same_host(address, master.get("host"))), None)
+    master_host = next((host for host, address in addresses.items() if same_address(address, master.get("host"))), None)
     if master_host is None:
         problems.append("the Sentinels' master %s:%s is no host of group redis" % (master.get("host"), master.get("port")))
     if master.get("down"):
