@@ -37,6 +37,8 @@ _EXPORTS = {
     "switchover_async": "operations",
     "failover": "operations",
     "failover_async": "operations",
+    "update": "operations",
+    "update_async": "operations",
     "run_operation": "operations",
     "start": "operations",
     # generic runs

@@ -3,7 +3,7 @@
 """``kaizen-hybrid``: the operations of the collection from the command line.
 
 One command per operation of :data:`kaizen_hybrid.operations.OPERATIONS`
-(``deploy``, ``preflight``, ``verify``, ``switchover``, ``failover``; later
+(``deploy``, ``preflight``, ``verify``, ``switchover``, ``failover``, ``update``; later
 operations appear with their playbooks), ``run`` for any playbook, and ``lab up`` / ``lab down`` for the
 local lab of a checkout. Live progress on a terminal, a summary table at the
 end; ``--json`` prints the events as JSON lines instead.

@@ -14,18 +14,12 @@ operation       playbook                         what it does
 ``verify``      ``kaizen.hybrid.verify``         checks the running tiers; changes nothing
 ``switchover``  ``kaizen.hybrid.pg_switchover``  planned change of PostgreSQL primary
 ``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
+``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
 ==============  ===============================  ===========================================
 
-Adding one when its playbook lands (rolling update, backup, restore) is one
-:class:`Operation` in :data:`OPERATIONS` and a two-line function here; the CLI command follows from the registry::
-
-    UPDATE = _register(Operation(
-        "update", "rolling_update", "Roll a new app image through the app hosts.",
-        params=(OperationParam("image", "app_image_tag", "Image tag to roll out.", required=True),),
-    ))
-
-    def update(inventory, image, **options):
-        return run_operation(UPDATE, inventory, params={"image": image}, **options)
+Adding one when its playbook lands (backup, restore) is one :class:`Operation`
+in :data:`OPERATIONS` and a two-line function here; the CLI command follows
+from the registry.
 """
 
 from __future__ import annotations
@@ -117,7 +111,8 @@ VERIFY = _register(
         "verify",
         "verify",
         "Check the running deployment tier by tier (PostgreSQL primary, replicas and lag; Redis master, "
-        "replicas and Sentinels); fails naming what is wrong. Changes nothing.",
+        "replicas and Sentinels; every app instance; /health over HTTPS through each load balancer); fails "
+        "naming what is wrong. Changes nothing.",
         changes_hosts=False,
     )
 )
@@ -144,6 +139,20 @@ FAILOVER = _register(
             OperationParam("to", "pg_failover_target", "The replica to promote (default: the one with the most WAL)."),
             OperationParam("force", "pg_failover_force",
                            "Fail over although the primary answers (it is broken): it is fenced.", type=bool),
+        ),
+    )
+)
+
+
+UPDATE = _register(
+    Operation(
+        "update",
+        "rolling_update",
+        "Zero-downtime rolling update of the app: host by host out of the load balancers, new image, health "
+        "gate, back in; a host that fails the gate is rolled back and the rollout stops, naming it.",
+        params=(
+            OperationParam("image", "kaizen_update_image", "The image to roll out (default: the inventory's app_image)."),
+            OperationParam("batch", "kaizen_rolling_batch", "App hosts updated at a time (default 1).", type=int),
         ),
     )
 )
@@ -249,6 +258,16 @@ def failover_async(inventory: Any, to: str | None = None, force: bool | None = N
     return start(FAILOVER, inventory, params={"to": to, "force": force}, **options)
 
 
+def update(inventory: Any, image: str | None = None, batch: int | None = None, **options: Any) -> RunResult:
+    """Roll ``image`` through the app hosts (``kaizen.hybrid.rolling_update``)."""
+    return run_operation(UPDATE, inventory, params={"image": image, "batch": batch}, **options)
+
+
+def update_async(inventory: Any, image: str | None = None, batch: int | None = None, **options: Any) -> RunHandle:
+    """:func:`update` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(UPDATE, inventory, params={"image": image, "batch": batch}, **options)
+
+
 __all__ = [
     "OPERATIONS",
     "Operation",
@@ -263,6 +282,8 @@ __all__ = [
     "start",
     "switchover",
     "switchover_async",
+    "update",
+    "update_async",
     "verify",
     "verify_async",
 ]

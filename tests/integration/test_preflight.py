@@ -61,7 +61,9 @@ def recap_lines(result: subprocess.CompletedProcess) -> list[str]:
 def assert_no_host_touched(result: subprocess.CompletedProcess) -> None:
     """Only preflight tasks ran, nothing changed, no host was contacted (it would be unreachable)."""
     tasks = re.findall(r"^TASK \[(.*?)\]", result.stdout, flags=re.M)
-    assert tasks and all(task.startswith("Preflight |") for task in tasks), describe(result)
+    # The app and load balancer plays include their roles' preflight.yml (checks only).
+    assert tasks and all(task.startswith("Preflight |") or re.match(r"kaizen\.hybrid\.(app|loadbalancer) : Check ", task)
+                         for task in tasks), describe(result)
     for line in recap_lines(result):
         assert " changed=0 " in line and " unreachable=0 " in line, describe(result)
 
@@ -92,6 +94,23 @@ def test_summary_shows_the_topology():
     assert "Redis primary: redis1" in text
     # redis_sentinel_quorum comes from group_vars/all.yml: group_vars are visible to preflight
     assert "Redis Sentinels: redis1, redis2, redis3 (quorum 2)" in text
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["-e", "app_secret_key="], "app1: 1 problem(s); nothing was changed: - app_secret_key is required"),
+    (["-e", '{"app_image": "registry.example.com:5000/Kaizen/App:1"}'],
+     "app_image: 'registry.example.com:5000/Kaizen/App:1' is not a valid image reference (repository names are lowercase)"),
+    (["-e", "app_image=kaizen:"], "app_image: 'kaizen:' is not a valid image reference"),
+    (["-e", '{"loadbalancer_rate_limit_per_minute": 0}'],
+     "lb1: 1 problem(s); nothing was changed: - loadbalancer_rate_limit_per_minute must be a positive integer"),
+    (["-e", "loadbalancer_rate_limit_per_minute=lots"],
+     "loadbalancer_rate_limit_per_minute must be a positive integer (requests per minute per client), not 'lots'"),
+])
+def test_bad_app_and_loadbalancer_settings_fail_before_any_host(extra, expected):
+    result = run_playbook(FIXTURES / "good", PREFLIGHT, *extra)
+    assert result.returncode != 0, describe(result)
+    assert expected in output_of(result), describe(result)
+    assert_no_host_touched(result)
 
 
 BAD_CASES = {
@@ -179,12 +198,12 @@ def test_required_secrets_table_replaced_from_the_inventory(tmp_path):
         all:
           vars:
             kaizen_preflight_required_secrets:
-              app: [app_secret_key]
+              app: [app_sso_client_secret]
         """))
     result = run_playbook([FIXTURES / "good", override])
     text = output_of(result)
     assert result.returncode != 0, describe(result)
-    assert "app1, app2: required secret app_secret_key is not defined (required for hosts of group app" in text
+    assert "app1, app2: required secret app_sso_client_secret is not defined (required for hosts of group app" in text
 
 
 def test_preflight_runs_whatever_tags_are_selected():

@@ -123,7 +123,7 @@ def test_role_variables_follow_the_argument_specs(collection):
 
 
 def test_variables_of_no_role_are_not_checked(collection):
-    assert check_role_variables({"app_image_tag": "1.2", "kaizen_site_name": "x", "commonly": 1}, collection) == []
+    assert check_role_variables({"grafana_admin_user": "x", "kaizen_site_name": "x", "commonly": 1}, collection) == []
 
 
 def test_secret_values_are_never_echoed(collection, tmp_path):
@@ -194,12 +194,13 @@ def test_default_artifacts_dir(monkeypatch, tmp_path):
 
 
 def test_operations_registry():
-    assert {"deploy", "preflight", "verify", "switchover", "failover"} == set(OPERATIONS)
+    assert {"deploy", "preflight", "verify", "switchover", "failover", "update"} == set(OPERATIONS)
     assert OPERATIONS["deploy"].playbook_fqcn == "kaizen.hybrid.site"
     assert OPERATIONS["switchover"].playbook_fqcn == "kaizen.hybrid.pg_switchover"
     assert not OPERATIONS["preflight"].changes_hosts and not OPERATIONS["verify"].changes_hosts
     assert OPERATIONS["switchover"].extra_vars({"to": "pg2", "max_lag_bytes": 0}) == {"pg_switchover_target": "pg2", "pg_switchover_max_lag_bytes": 0}
     assert OPERATIONS["failover"].extra_vars({"to": None, "force": True}) == {"pg_failover_force": True}
+    assert OPERATIONS["update"].extra_vars({"image": "kaizen:2", "batch": 2}) == {"kaizen_update_image": "kaizen:2", "kaizen_rolling_batch": 2}
     with pytest.raises(ValidationError, match="parameter 'force' must be bool"):
         OPERATIONS["failover"].extra_vars({"force": "yes"})
 
@@ -222,7 +223,7 @@ def test_operation_parameters_become_extra_vars():
 
 
 def test_unknown_operation_is_refused():
-    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, switchover, verify"):
+    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, switchover, update, verify"):
         kaizen_hybrid.start("backup", INVENTORY)
 
 
