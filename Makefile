@@ -16,7 +16,7 @@ export PY_COLORS ?= 0
 LAB_INVENTORY := inventories/lab
 SCENARIOS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 
-.PHONY: venv engine image lab lab-up lab-converge lab-summary lab-destroy \
+.PHONY: venv engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
         test check lint unit sanity molecule api build clean
 
 venv: $(VENV)/.installed
@@ -32,7 +32,11 @@ engine:
 image: engine
 	bash lab/base-image.sh
 
-lab: venv image lab-up lab-converge lab-summary
+# The reference app image, saved to the archive the lab's app role loads.
+app-image: image
+	bash lab/app-image.sh >/dev/null
+
+lab: venv image app-image lab-up lab-converge lab-summary
 
 lab-up: venv image
 	ansible-playbook -i $(LAB_INVENTORY) lab/up.yml
@@ -48,7 +52,9 @@ lab-destroy: venv engine
 
 test: check molecule api
 
-check: lint unit sanity
+# The three are independent: run them side by side (each one's output kept together).
+check: venv
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit sanity
 
 lint: venv
 	yamllint --strict .

@@ -14,6 +14,8 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The app scenario's load tool (throughput through the load balancer and direct).
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
 [ -x /usr/sbin/apt-cacher-ng ] || need_pkgs+=(apt-cacher-ng)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"

@@ -10,38 +10,22 @@ documentation in ``plugins/filter/<name>.yml``.
 
 from __future__ import annotations
 
-import functools
 import typing as t
-
-from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils import kaizen_app, loadbalancer
-
-
-def _value_errors(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    """Report ValueError as AnsibleFilterError, naming the filter."""
-
-    @functools.wraps(func)
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        try:
-            return func(*args, **kwargs)
-        except ValueError as exc:
-            raise AnsibleFilterError("kaizen.hybrid.%s: %s" % (func.__name__, exc)) from None
-
-    return wrapper
 
 
 def app_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return kaizen_app.settings_problems(_plain(settings) or {})
 
 
-@_value_errors
+@_filter_errors
 def app_environment(settings: t.Mapping[str, t.Any], extra: t.Any = None) -> dict[str, str]:
     return kaizen_app.environment(_plain(settings) or {}, _plain(extra) or {})
 
 
-@_value_errors
+@_filter_errors
 def app_env_file(env: t.Mapping[str, t.Any]) -> str:
     return kaizen_app.env_file(_plain(env) or {})
 
@@ -50,12 +34,11 @@ def app_image_problems(reference: t.Any, variable: str = "app_image") -> list[st
     return kaizen_app.image_problems(reference, str(variable))
 
 
-@_value_errors
+@_filter_errors
 def app_instances(host: str, count: t.Any, port_base: t.Any, name: str = "kaizen") -> list[dict[str, t.Any]]:
     return kaizen_app.instances(str(host), count, port_base, str(name))
 
 
-@_value_errors
 @_filter_errors
 def loadbalancer_upstreams(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], drained: t.Any = None,
                            group: str = "app") -> list[dict[str, t.Any]]:

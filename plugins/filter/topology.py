@@ -131,13 +131,13 @@ def _topology(groups: t.Any, hostvars: t.Any) -> _Topology:
 
 
 def _filter_errors(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    """Report TopologyError as AnsibleFilterError, naming the filter."""
+    """Report TopologyError (and the ValueError of input a filter cannot use) as AnsibleFilterError, naming the filter."""
 
     @functools.wraps(func)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
         try:
             return func(*args, **kwargs)
-        except TopologyError as exc:
+        except ValueError as exc:  # TopologyError is one
             raise AnsibleFilterError("kaizen.hybrid.%s: %s" % (func.__name__, exc)) from None
 
     return wrapper

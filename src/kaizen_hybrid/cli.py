@@ -506,6 +506,8 @@ def lab_up(checkout: Path | None, json_mode: bool, no_deploy: bool) -> None:
         result = _lab_run(root, "lab/up.yml", "lab up", output)
         if not result.ok or no_deploy:
             return _exit_code(result)
+        # The reference app the lab's app hosts load (make app-image).
+        _shell_step(root, "lab/app-image.sh", IMAGE_TIMEOUT, output)
         result = _lab_run(root, "", "deploy", output, operation="deploy")
         if result.ok and not json_mode:
             summary = _lab_summary(root)
