@@ -473,7 +473,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--v2", default="kaizen-lab/kaizen-ref:2.0.0")
     parser.add_argument("--v3", default="kaizen-lab/kaizen-ref:3.0.0-broken")
-    parser.add_argument("--bench-seconds", type=int, default=10)
+    parser.add_argument("--bench-seconds", type=int, default=6)
     return Scenario(parser.parse_args()).run()
 
 
