@@ -11,8 +11,9 @@ the app; each instance answers /health directly; the 101st request of a minute f
 ``rollout``: throughput through the load balancer and direct to one instance (same tool, same
 run); the rolling update v1 -> v2 under a steady load (zero failed requests, every instance on
 v2); the broken v3 (stops at the first host, which serves v2 again; zero failed requests; the
-run fails naming the host); a malformed image refused before any host changes. Figures go to
-.results/app.json.
+run fails naming the host); a malformed image refused before any host changes; the update from
+a private registry with credentials (a wrong password refused before any host leaves rotation,
+then every host pulls v2 with the right one, under load). Figures go to .results/app.json.
 
 Every loop is bounded in count and time.
 """
@@ -351,13 +352,13 @@ class Scenario:
             self.check(direct is not None and through_lb is not None, "throughput on %s measured (direct %s, LB %s req/s)" % (
                 path, direct, through_lb))
 
-    def update_under_load(self, image: str, name: str) -> tuple[int, str, "Load"]:
-        """``kaizen-hybrid update --image IMAGE`` while a steady load runs through the load balancer; the figures
-        go to the results under ``<name>``."""
+    def update_under_load(self, image: str, name: str, *extra: str) -> tuple[int, str, "Load"]:
+        """``kaizen-hybrid update --image IMAGE [EXTRA...]`` while a steady load runs through the load balancer;
+        the figures go to the results under ``<name>``."""
         load = Load(self, "/version")
         load.start()
         time.sleep(3)
-        rc, events, elapsed = self.cli("update", "--image", image)
+        rc, events, elapsed = self.cli("update", "--image", image, *extra)
         time.sleep(3)
         load.stop()
         self.results["%s_seconds" % name] = round(elapsed, 1)
@@ -405,6 +406,36 @@ class Scenario:
         self.check(rc != 0 and "not a valid image reference" in text and not changed and self.versions_direct() == before,
                    "a malformed image is refused before any host changes (exit %d: %s)" % (rc, text[:300]))
 
+    def images_running(self) -> dict[str, str]:
+        """The image each app host's first instance was created from, as its engine reports it."""
+        images = {}
+        for host in self.args.app_hosts:
+            result = subprocess.run(["docker", "exec", host, "docker", "inspect", "--format", "{{.Config.Image}}", "kaizen-1"],
+                                    capture_output=True, text=True, timeout=60, check=False)
+            images[host] = result.stdout.strip() or result.stderr.strip()
+        return images
+
+    def registry_update(self) -> None:
+        """The update from a private registry (side_effect.yml runs it on the load balancer host, with v2 pushed):
+        a wrong password is refused before any host leaves rotation; the right one pulls v2 on every app host."""
+        with open(self.args.registry_vars) as handle:
+            settings = json.load(handle)
+        image = settings.pop("molecule_registry_image")
+        before = self.images_running()
+        wrong = dict(settings, app_registry_password="not-" + settings["app_registry_password"])
+        rc, events, _elapsed = self.cli("update", "--image", image, "-e", json.dumps(wrong))
+        text = self.failure_text(events)
+        changed = [event for event in events if event.get("kind") == "task_changed"]
+        self.check(rc != 0 and "Logging in to the registry %s as %s failed" % (settings["app_registry"], settings["app_registry_username"]) in text
+                   and not changed and self.images_running() == before and wrong["app_registry_password"] not in json.dumps(events),
+                   "a wrong registry password stops the update before any host changes, without showing it (exit %d: %s)" % (rc, text[:300]))
+        seen = self.instances_through_lb()
+        self.check(set(seen) == {"%s-1" % host for host in self.args.app_hosts}, "every instance is still in rotation (%s)" % seen)
+        rc, text, _load = self.update_under_load(image, "registry_rollout", "-e", json.dumps(settings))
+        self.check(rc == 0, "kaizen-hybrid update --image %s with the registry login succeeds (exit %d) %s" % (image, rc, text))
+        images = self.images_running()
+        self.check(set(images.values()) == {image}, "every app host pulled and runs the registry's image (%s)" % images)
+
     # runs -----------------------------------------------------------------------
 
     def times(self) -> None:
@@ -448,7 +479,7 @@ class Scenario:
             tests = (self.tls_versions, self.headers_and_redirect, self.every_instance, self.write_read, self.verify_cli, self.rate_limit)
         else:
             self.times()
-            tests = (self.write_read, self.throughput, self.rolling_update, self.broken_update, self.bad_image)
+            tests = (self.write_read, self.throughput, self.rolling_update, self.broken_update, self.bad_image, self.registry_update)
         for test in tests:
             try:
                 test()
@@ -474,6 +505,7 @@ def main() -> int:
     parser.add_argument("--v2", default="kaizen-lab/kaizen-ref:2.0.0")
     parser.add_argument("--v3", default="kaizen-lab/kaizen-ref:3.0.0-broken")
     parser.add_argument("--bench-seconds", type=int, default=6)
+    parser.add_argument("--registry-vars", help="JSON: the registry settings and the image pushed there (rollout)")
     return Scenario(parser.parse_args()).run()
 
 
