@@ -345,7 +345,8 @@ def test_sigterm_with_an_idle_keep_alive_connection_exits_zero_promptly(start_ap
         start = time.monotonic()
         running.proc.send_signal(signal.SIGTERM)
         assert running.proc.wait(timeout=10) == 0
-        assert time.monotonic() - start < 3.0
+        # Far below the 75 s an idle keep-alive connection may live; loose enough for a busy 2-core machine.
+        assert time.monotonic() - start < 6.0
     finally:
         conn.close()
     events = [event.get("event") for event in running.log_events()]
