@@ -14,9 +14,8 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 LAB_INVENTORY := inventories/lab
-SCENARIOS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 
-.PHONY: venv engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
+.PHONY: venv tools engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
         test check lint unit sanity molecule api build clean
 
 venv: $(VENV)/.installed
@@ -24,6 +23,13 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+# promtool and amtool from Debian's packages (unpacked, not installed), for the
+# tests of the alert rules, the Alertmanager configuration and the dashboards.
+tools: $(BIN)/promtool
+$(BIN)/promtool: lab/prometheus-tools.sh | $(VENV)/.installed
+	bash lab/prometheus-tools.sh $(BIN)
 	touch $@
 
 engine:
@@ -60,7 +66,7 @@ lint: venv
 	yamllint --strict .
 	ansible-lint --profile production
 
-unit: venv
+unit: venv tools
 	pytest -q tests/unit tests/integration tests/api/unit
 
 # The Python API against lab hosts the tests create, and a fresh virtualenv
@@ -71,8 +77,16 @@ api: venv image
 sanity: venv
 	bash tests/sanity/run.sh
 
+# The monitoring scenario runs on the app scenario's hosts (its molecule.yml is
+# the app's): the app scenario keeps them, the monitoring scenario converges
+# its tier on them, verifies it and removes them. Alone, `molecule test -s
+# monitoring` deploys the app scenario's hosts itself first.
 molecule: venv image
-	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
+	molecule test -s postgresql
+	molecule test -s redis
+	molecule test -s app --destroy=never
+	molecule converge -s monitoring && molecule idempotence -s monitoring && molecule verify -s monitoring; \
+	  rc=$$?; molecule destroy -s monitoring; exit $$rc
 
 build: venv
 	ansible-galaxy collection build --force --output-path build/

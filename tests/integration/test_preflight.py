@@ -61,8 +61,9 @@ def recap_lines(result: subprocess.CompletedProcess) -> list[str]:
 def assert_no_host_touched(result: subprocess.CompletedProcess) -> None:
     """Only preflight tasks ran, nothing changed, no host was contacted (it would be unreachable)."""
     tasks = re.findall(r"^TASK \[(.*?)\]", result.stdout, flags=re.M)
-    # The app and load balancer plays include their roles' preflight.yml (checks only).
-    assert tasks and all(task.startswith("Preflight |") or re.match(r"kaizen\.hybrid\.(app|loadbalancer) : Check ", task)
+    # The tiers' plays include their roles' preflight.yml (checks only).
+    assert tasks and all(task.startswith("Preflight |")
+                         or re.match(r"kaizen\.hybrid\.(app|loadbalancer|exporters|prometheus|alertmanager|grafana) : (Check |Load )", task)
                          for task in tasks), describe(result)
     for line in recap_lines(result):
         assert " changed=0 " in line and " unreachable=0 " in line, describe(result)
@@ -105,8 +106,14 @@ def test_summary_shows_the_topology():
      "lb1: 1 problem(s); nothing was changed: - loadbalancer_rate_limit_per_minute must be a positive integer"),
     (["-e", "loadbalancer_rate_limit_per_minute=lots"],
      "loadbalancer_rate_limit_per_minute must be a positive integer (requests per minute per client), not 'lots'"),
+    (["-e", '{"alertmanager_receivers": [{"name": "oncall", "webhook": [{"send_resolved": true}]}]}'],
+     "mon1: 1 problem(s); nothing was changed: - alertmanager_receivers[0] (oncall): webhook 1 has no url"),
+    (["-e", "prometheus_retention_time=15days"],
+     "prometheus_retention_time: '15days' is not a Prometheus duration"),
+    (["-e", '{"grafana_dashboards_extra": ["%s"]}' % (FIXTURES / "bad-dashboard.json")],
+     "bad-dashboard.json: invalid JSON at line 4, column 3: Expecting ',' delimiter"),
 ])
-def test_bad_app_and_loadbalancer_settings_fail_before_any_host(extra, expected):
+def test_bad_tier_settings_fail_before_any_host(extra, expected):
     result = run_playbook(FIXTURES / "good", PREFLIGHT, *extra)
     assert result.returncode != 0, describe(result)
     assert expected in output_of(result), describe(result)
