@@ -113,9 +113,8 @@ class Scenario:
                                           for job in sorted({target["labels"].get("job") for target in active})}
         down = ["%s %s: %s" % (t["labels"].get("job"), t["labels"].get("instance"), t.get("lastError"))
                 for t in active if t.get("health") != "up"]
-        self.check(len(active) == self.args.expected_targets,
-                   "Prometheus scrapes %d targets, the inventory implies %d (%s)" % (len(active), self.args.expected_targets,
-                                                                                       self.results["targets_by_job"]))
+        self.check(len(active) == self.args.expected_targets, "Prometheus scrapes %d targets, the inventory implies %d (%s)" % (
+            len(active), self.args.expected_targets, self.results["targets_by_job"]))
         self.check(not down and len(up) == len(active), "every target is up (down: %s)" % down)
         missing_host = [t["labels"].get("instance") for t in active if not t["labels"].get("host")]
         self.check(not missing_host, "every target carries the host label (missing: %s)" % missing_host)

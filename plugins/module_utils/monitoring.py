@@ -256,6 +256,7 @@ def alert_settings_problems(defaults: t.Mapping[str, t.Any], overrides: t.Mappin
 
 def _seconds(value: str) -> float:
     match = _DURATION.match(value)
-    assert match is not None
+    if match is None:
+        raise ValueError("%r is not a Prometheus duration" % (value,))
     factors = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
     return sum(int(group or 0) * factor for group, factor in zip(match.groups(), factors))

@@ -257,8 +257,8 @@ def test_single_host_tests_fail_against_the_replicated_render(replicated_rules: 
 
 
 def test_no_replica_alerts_when_the_inventory_has_no_replicas():
-    replicated = {rule["alert"]: rule for _, rule in all_alerts(REPLICATED)}
-    single = {rule["alert"]: rule for _, rule in all_alerts(SINGLE_HOST)}
+    replicated = {rule["alert"]: rule for _group, rule in all_alerts(REPLICATED)}
+    single = {rule["alert"]: rule for _group, rule in all_alerts(SINGLE_HOST)}
     assert "PostgresReplicaMissing" in replicated
     assert "PostgresReplicaMissing" not in single
     assert "redis_connected_slaves" in replicated["RedisReplicationBroken"]["expr"]
@@ -267,7 +267,7 @@ def test_no_replica_alerts_when_the_inventory_has_no_replicas():
 
 
 def test_alert_names_are_unique():
-    names = [rule["alert"] for _, rule in all_alerts(REPLICATED)]
+    names = [rule["alert"] for _group, rule in all_alerts(REPLICATED)]
     assert len(names) == len(set(names)), f"duplicate alert names: {sorted(n for n in set(names) if names.count(n) > 1)}"
 
 
@@ -317,7 +317,7 @@ def test_every_alert_fires_in_a_test_and_stays_silent_in_another():
     cases = alert_rule_tests(tier_test_files())
     firing = {case["alertname"] for case in cases if case.get("exp_alerts")}
     silent = {case["alertname"] for case in cases if "exp_alerts" in case and case["exp_alerts"] == []}
-    names = {rule["alert"] for _, rule in all_alerts(REPLICATED)}
+    names = {rule["alert"] for _group, rule in all_alerts(REPLICATED)}
     assert not names - firing, f"alerts no promtool test sees firing: {sorted(names - firing)}"
     assert not names - ALWAYS_FIRING - silent, (
         f"alerts no promtool test expects silent (exp_alerts: []): {sorted(names - ALWAYS_FIRING - silent)}"
@@ -330,7 +330,7 @@ def test_every_alert_fires_in_a_test_and_stays_silent_in_another():
 
 
 def test_expected_alerts_carry_host_severity_and_tier():
-    rules = {rule["alert"]: rule for _, rule in all_alerts(REPLICATED)}
+    rules = {rule["alert"]: rule for _group, rule in all_alerts(REPLICATED)}
     for case in alert_rule_tests(tier_test_files() + single_host_test_files()):
         name = case["alertname"]
         for alert in case.get("exp_alerts") or []:

@@ -380,7 +380,7 @@ def test_unreadable_files_are_named(tmp_path):
     latin1.write_bytes(b'{"title": "caf\xe9"}')
     loaded, problems = read_dashboards([good, clash, "relative/x.json", str(tmp_path / "missing.json"), str(tmp_path / "notes.txt"),
                                         str(latin1), None])
-    assert [name for name, _ in loaded] == [good]
+    assert [name for name, _dashboard in loaded] == [good]
     assert problems == [
         "%s and %s have the same file name: one would overwrite the other in the dashboards directory" % (good, clash),
         "relative/x.json: dashboard paths must be absolute paths on the controller (build them from inventory_dir or playbook_dir)",
