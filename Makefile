@@ -78,12 +78,14 @@ sanity: venv
 	bash tests/sanity/run.sh
 
 # The monitoring scenario runs on the app scenario's hosts (its molecule.yml is
-# the app's): the app scenario keeps them, the monitoring scenario converges
-# its tier on them, verifies it and removes them. Alone, `molecule test -s
-# monitoring` deploys the app scenario's hosts itself first.
+# the app's): the app scenario keeps them (--destroy=never, which also skips
+# the destroy a test starts with: hence the destroy before it), the monitoring
+# scenario converges its tier on them, verifies it and removes them. Alone,
+# `molecule test -s monitoring` deploys the app scenario's hosts itself first.
 molecule: venv image
 	molecule test -s postgresql
 	molecule test -s redis
+	molecule destroy -s app
 	molecule test -s app --destroy=never
 	molecule converge -s monitoring && molecule idempotence -s monitoring && molecule verify -s monitoring; \
 	  rc=$$?; molecule destroy -s monitoring; exit $$rc
