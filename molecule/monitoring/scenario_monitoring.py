@@ -133,8 +133,9 @@ class Scenario:
         used = set()
         for group in groups:
             for rule in group["rules"]:
-                used.update(name for name in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", rule.get("query", ""))
-                            if name.startswith(METRIC_PREFIXES))
+                # Label values ("nginx_log") are not metrics.
+                query = re.sub(r'"(?:[^"\\]|\\.)*"', '""', rule.get("query", ""))
+                used.update(name for name in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", query) if name.startswith(METRIC_PREFIXES))
         present = set(self.api("/api/v1/label/__name__/values")["data"])
         missing = sorted(name for name in used - present - ABSENT_BY_DESIGN - set(self.args.absent_ok or [])
                          if not (name.endswith(("_bucket", "_sum", "_count")) and re.sub(r"_(bucket|sum|count)$", "", name) + "_bucket" in present))
@@ -204,6 +205,11 @@ class Scenario:
             except urllib.error.HTTPError as exc:
                 if exc.code != 301:
                     raise
+        deadline = time.monotonic() + 45
+        while not self.query('kaizen_nginx_responses_total{status_class="3xx"}') and time.monotonic() < deadline:
+            time.sleep(2)
+        self.check(bool(self.query('kaizen_nginx_responses_total{status_class="3xx"}')),
+                   "the redirects sent to the load balancer are counted (mtail on its access log, scraped by Prometheus)")
 
     def run(self) -> int:
         started = time.monotonic()
