@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -31,6 +32,12 @@ import sys
 import threading
 import time
 import warnings
+
+# The helpers the scenarios share (molecule/shared/scenario_lib.py); these scripts are not a package.
+_SHARED = importlib.util.spec_from_file_location(
+    "scenario_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "shared", "scenario_lib.py"))
+scenario_lib = importlib.util.module_from_spec(_SHARED)
+_SHARED.loader.exec_module(scenario_lib)
 
 RATE_PROBE = r"""
 import http.client, json, ssl, sys, threading
@@ -199,30 +206,8 @@ class Scenario:
             client.close()
         return status, document
 
-    def cli(self, *argv: str, timeout: int = 900) -> tuple[int, list[dict], float]:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [os.path.join(self.args.project, "src")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
-        command = [sys.executable, "-m", "kaizen_hybrid", *argv, "-i", self.args.inventory, "--json", "--timeout", str(timeout)]
-        log("running kaizen-hybrid " + " ".join(argv))
-        started = time.monotonic()
-        result = subprocess.run(command, cwd=self.args.project, env=env, capture_output=True, text=True, timeout=timeout + 60, check=False)
-        elapsed = time.monotonic() - started
-        events = []
-        for line in result.stdout.splitlines():
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                continue
-        log("kaizen-hybrid %s: exit %d in %.1f s" % (argv[0], result.returncode, elapsed))
-        os.makedirs(self.args.logs, exist_ok=True)
-        with open(os.path.join(self.args.logs, "cli-%s-%d.log" % (argv[0], int(time.time()))), "w") as handle:
-            handle.write(result.stdout + "\n--- stderr ---\n" + result.stderr)
-        return result.returncode, events, elapsed
-
-    @staticmethod
-    def failure_text(events: list[dict]) -> str:
-        result = next((event for event in reversed(events) if event.get("kind") == "result"), {})
-        return " ".join(" ".join("%s: %s" % (item.get("host"), item.get("message")) for item in result.get("failures") or []).split())
+    def cli(self, *argv: str, timeout: int = 900):
+        return scenario_lib.run_cli(self.args.project, self.args.inventory, self.args.logs, argv, timeout, log)
 
     def versions_direct(self) -> dict[str, str]:
         versions = {}
@@ -320,7 +305,7 @@ class Scenario:
     def verify_cli(self) -> None:
         rc, events, elapsed = self.cli("verify")
         self.results["verify_seconds"] = round(elapsed, 1)
-        self.check(rc == 0, "kaizen-hybrid verify passes on every tier (exit %d in %.1f s) %s" % (rc, elapsed, self.failure_text(events)))
+        self.check(rc == 0, "kaizen-hybrid verify passes on every tier (exit %d in %.1f s) %s" % (rc, elapsed, scenario_lib.failure_text(events)))
 
     # rollout --------------------------------------------------------------------
 
@@ -367,7 +352,7 @@ class Scenario:
         self.results["keepalive_retries_during_%s" % name] = load.retries
         self.check(load.ok > 100 and not load.failures, "zero failed requests through the LB during the %s (%d answered, failures: %s)" % (
             name.replace("_", " "), load.ok, load.failures[:5]))
-        return rc, self.failure_text(events), load
+        return rc, scenario_lib.failure_text(events), load
 
     def instances_through_lb(self) -> dict[str, int]:
         client = self.lb_client()
@@ -401,7 +386,7 @@ class Scenario:
     def bad_image(self) -> None:
         before = self.versions_direct()
         rc, events, _elapsed = self.cli("update", "--image", "Kaizen-Lab/Kaizen Ref:2")
-        text = self.failure_text(events)
+        text = scenario_lib.failure_text(events)
         changed = [event for event in events if event.get("kind") == "task_changed"]
         self.check(rc != 0 and "not a valid image reference" in text and not changed and self.versions_direct() == before,
                    "a malformed image is refused before any host changes (exit %d: %s)" % (rc, text[:300]))
@@ -424,7 +409,7 @@ class Scenario:
         before = self.images_running()
         wrong = dict(settings, app_registry_password="not-" + settings["app_registry_password"])
         rc, events, _elapsed = self.cli("update", "--image", image, "-e", json.dumps(wrong))
-        text = self.failure_text(events)
+        text = scenario_lib.failure_text(events)
         changed = [event for event in events if event.get("kind") == "task_changed"]
         self.check(rc != 0 and "Logging in to the registry %s as %s failed" % (settings["app_registry"], settings["app_registry_username"]) in text
                    and not changed and self.images_running() == before and wrong["app_registry_password"] not in json.dumps(events),
@@ -439,14 +424,7 @@ class Scenario:
     # runs -----------------------------------------------------------------------
 
     def times(self) -> None:
-        def seconds(start: str, end: str) -> float | None:
-            try:
-                with open(os.path.join(self.args.state, start)) as a, open(os.path.join(self.args.state, end)) as b:
-                    return round(float(b.read()) - float(a.read()), 1)
-            except (OSError, ValueError):
-                return None
-        self.results["converge_seconds"] = seconds("converge-started", "converge-ended")
-        self.results["reconverge_seconds"] = seconds("reconverge-started", "reconverge-ended")
+        self.results.update(scenario_lib.converge_times(self.args.state))
 
     def write(self, started: float) -> int:
         self.results["scenario_%s_seconds" % self.args.mode] = round(time.monotonic() - started, 1)
@@ -466,11 +444,7 @@ class Scenario:
                 and previous.get("failed_requests_during_broken_rollout") == 0,
                 "lb_throughput_ge_1_5x_direct": (previous.get("lb_to_direct_ratio") or 0) >= 1.5,
             }
-        os.makedirs(os.path.dirname(self.args.results), exist_ok=True)
-        with open(self.args.results, "w") as handle:
-            json.dump(previous, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        log("results in %s:\n%s" % (self.args.results, json.dumps(self.results, indent=2, sort_keys=True)))
+        scenario_lib.save_results(self.args.results, previous, log)
         return 1 if self.failures else 0
 
     def run(self) -> int:

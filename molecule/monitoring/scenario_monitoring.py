@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import importlib.util
 import json
 import os
 import re
@@ -26,6 +27,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+# The helpers the scenarios share (molecule/shared/scenario_lib.py); these scripts are not a package.
+_SHARED = importlib.util.spec_from_file_location(
+    "scenario_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "shared", "scenario_lib.py"))
+scenario_lib = importlib.util.module_from_spec(_SHARED)
+_SHARED.loader.exec_module(scenario_lib)
 
 # Metrics of tiers this topology does not run (no backup role yet).
 ABSENT_BY_DESIGN = {"kaizen_backup_last_success_timestamp_seconds"}
@@ -183,16 +190,6 @@ class Scenario:
 
     # runs -----------------------------------------------------------------------
 
-    def times(self) -> None:
-        def seconds(start: str, end: str) -> float | None:
-            try:
-                with open(os.path.join(self.args.state, start)) as a, open(os.path.join(self.args.state, end)) as b:
-                    return round(float(b.read()) - float(a.read()), 1)
-            except (OSError, ValueError):
-                return None
-        self.results["converge_seconds"] = seconds("converge-started", "converge-ended")
-        self.results["reconverge_seconds"] = seconds("reconverge-started", "reconverge-ended")
-
     def traffic(self) -> None:
         """A few requests to the load balancer's HTTP port (redirected): mtail counts responses from its start on."""
         class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -213,7 +210,7 @@ class Scenario:
 
     def run(self) -> int:
         started = time.monotonic()
-        self.times()
+        self.results.update(scenario_lib.converge_times(self.args.state))
         self.traffic()
         for test in (self.targets, self.service_up, self.rule_metrics, self.redis_alert):
             try:
@@ -223,11 +220,7 @@ class Scenario:
         self.results["scenario_verify_seconds"] = round(time.monotonic() - started, 1)
         self.results["checks_passed"] = len(self.checks)
         self.results["checks_failed"] = self.failures
-        os.makedirs(os.path.dirname(self.args.results), exist_ok=True)
-        with open(self.args.results, "w") as handle:
-            json.dump(self.results, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        log("results in %s:\n%s" % (self.args.results, json.dumps(self.results, indent=2, sort_keys=True)))
+        scenario_lib.save_results(self.args.results, self.results, log)
         return 1 if self.failures else 0
 
 

@@ -35,6 +35,7 @@ Every loop is bounded in count and time. Figures go to .results/postgresql.json.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -43,6 +44,12 @@ import threading
 import time
 
 import psycopg
+
+# The helpers the scenarios share (molecule/shared/scenario_lib.py); these scripts are not a package.
+_SHARED = importlib.util.spec_from_file_location(
+    "scenario_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "shared", "scenario_lib.py"))
+scenario_lib = importlib.util.module_from_spec(_SHARED)
+_SHARED.loader.exec_module(scenario_lib)
 
 WRITER_MAX_SECONDS = 180
 WRITER_MAX_ATTEMPTS = 20000
@@ -127,21 +134,6 @@ def task_hosts(events: list[dict], task: str, kinds: tuple[str, ...] = ("task_ch
     return {event.get("host", "") for event in events if event.get("kind") in kinds and task in event.get("task", "")}
 
 
-def failure_text(events: list[dict]) -> str:
-    """The failures of a CLI run (its final ``result`` line), as one line of text."""
-    result = next((event for event in reversed(events) if event.get("kind") == "result"), {})
-    return " ".join(" ".join("%s: %s" % (item.get("host"), item.get("message")) for item in result.get("failures") or []).split())
-
-
-class CliRun:
-    """A finished ``kaizen-hybrid ... --json`` run: exit code and the JSON events it printed."""
-
-    def __init__(self, returncode: int, events: list[dict], elapsed: float) -> None:
-        self.returncode = returncode
-        self.events = events
-        self.elapsed = elapsed
-
-
 def task_lines(stdout: str, task: str, needle: str) -> list[str]:
     """Result lines of every run of the task named ``task`` (ansible default output) that contain ``needle``."""
     found = []
@@ -188,26 +180,8 @@ class Scenario:
             handle.write(result.stdout + "\n--- stderr ---\n" + result.stderr)
         return result, elapsed
 
-    def cli(self, *argv: str, timeout: int = 900) -> CliRun:
-        """``kaizen-hybrid ARGV -i INVENTORY --json`` from the checkout (the package from src/)."""
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [os.path.join(self.args.project, "src")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
-        command = [sys.executable, "-m", "kaizen_hybrid", *argv, "-i", self.args.inventory, "--json", "--timeout", str(timeout)]
-        log("running kaizen-hybrid " + " ".join(argv))
-        started = time.monotonic()
-        result = subprocess.run(command, cwd=self.args.project, env=env, capture_output=True, text=True, timeout=timeout + 60,
-                                check=False)
-        elapsed = time.monotonic() - started
-        events = []
-        for line in result.stdout.splitlines():
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                continue
-        log("kaizen-hybrid %s: exit %d in %.1f s" % (argv[0], result.returncode, elapsed))
-        with open(os.path.join(self.args.logs, "cli-%s-%d.log" % (argv[0], int(time.time()))), "w") as handle:
-            handle.write(result.stdout + "\n--- stderr ---\n" + result.stderr)
-        return CliRun(result.returncode, events, elapsed)
+    def cli(self, *argv: str, timeout: int = 900):
+        return scenario_lib.run_cli(self.args.project, self.args.inventory, self.args.logs, argv, timeout, log)
 
     def primary(self) -> str | None:
         primaries = [host for host in self.args.hosts if self.psql(host, "SELECT pg_is_in_recovery()") == "f"]
@@ -245,11 +219,7 @@ class Scenario:
     # tests ----------------------------------------------------------------------
 
     def converge_time(self) -> None:
-        try:
-            with open(os.path.join(self.args.state, "converge-started")) as start, open(os.path.join(self.args.state, "converge-ended")) as end:
-                self.results["converge_seconds"] = round(float(end.read()) - float(start.read()), 1)
-        except (OSError, ValueError):
-            self.results["converge_seconds"] = None
+        self.results["converge_seconds"] = scenario_lib.converge_times(self.args.state)["converge_seconds"]
 
     def failover(self) -> None:
         old = self.primary()
@@ -265,7 +235,7 @@ class Scenario:
         log("killed %s" % old)
         run = self.cli("failover")
         self.results["failover_playbook_seconds"] = round(run.elapsed, 1)
-        self.check(run.returncode == 0, "kaizen-hybrid failover promoted a replica (exit %d: %s)" % (run.returncode, failure_text(run.events)))
+        self.check(run.returncode == 0, "kaizen-hybrid failover promoted a replica (exit %d: %s)" % (run.returncode, scenario_lib.failure_text(run.events)))
         self.wait_for("a commit on the new primary", lambda: writer.first_ack_after_outage(killed_at) is not None, 60, 0.2)
         time.sleep(3)   # keep writing on the new primary
         writer.stop()
@@ -325,7 +295,7 @@ class Scenario:
         run = self.cli("switchover", "--to", target)
         ended = time.monotonic()
         self.results["switchover_playbook_seconds"] = round(run.elapsed, 1)
-        self.check(run.returncode == 0, "kaizen-hybrid switchover %s -> %s (exit %d: %s)" % (old, target, run.returncode, failure_text(run.events)))
+        self.check(run.returncode == 0, "kaizen-hybrid switchover %s -> %s (exit %d: %s)" % (old, target, run.returncode, scenario_lib.failure_text(run.events)))
         self.wait_for("a commit on the new primary", lambda: writer.first_ack_after(ended) is not None, 30, 0.2)
         writer.stop()
         self.results["switchover_write_pause_seconds"] = round(writer.longest_gap(started, time.monotonic()), 2)
@@ -433,7 +403,7 @@ class Scenario:
 
         before = started()
         run = self.cli("failover")
-        text = failure_text(run.events)
+        text = scenario_lib.failure_text(run.events)
         self.results["refused_failover_exit"] = run.returncode
         self.check(run.returncode == 1 and "%s is reachable and accepts writes" % primary in text and "Nothing was changed" in text,
                    "a failover while %s runs is refused naming it (exit %d: %s)" % (primary, run.returncode, text[:200]))
@@ -448,7 +418,7 @@ class Scenario:
                 item.startswith(self.slot(replica) + ":") and int(item.rsplit(":", 1)[1] or 0) > 0
                 for item in self.replay_lags(primary)), 30)
             run = self.cli("switchover", "--to", replica, "--max-lag-bytes", "0")
-            text = failure_text(run.events)
+            text = scenario_lib.failure_text(run.events)
             self.check(run.returncode == 1 and "Switchover to %s refused: %s lags the primary" % (replica, self.slot(replica)) in text
                        and "Nothing was changed" in text,
                        "a switchover to the lagging %s is refused naming the lag (exit %d: %s)" % (replica, run.returncode, text[:200]))
@@ -466,11 +436,11 @@ class Scenario:
         self.wait_for("both replicas", lambda: len(self.streaming_replicas(primary)) == len(self.args.hosts) - 1, 60)
         run = self.cli("verify", "--tags", "postgresql")
         self.results["verify_seconds"] = round(run.elapsed, 1)
-        self.check(run.returncode == 0, "kaizen-hybrid verify passes on the healthy cluster (exit %d: %s)" % (run.returncode, failure_text(run.events)))
+        self.check(run.returncode == 0, "kaizen-hybrid verify passes on the healthy cluster (exit %d: %s)" % (run.returncode, scenario_lib.failure_text(run.events)))
         self.docker("exec", replica, "systemctl", "stop", "postgresql")
         try:
             run = self.cli("verify", "--tags", "postgresql")
-            text = failure_text(run.events)
+            text = scenario_lib.failure_text(run.events)
             self.check(run.returncode == 1 and "%s: PostgreSQL is not running" % replica in text,
                        "verify fails naming the stopped replica %s (exit %d: %s)" % (replica, run.returncode, text[:300]))
         finally:
@@ -503,11 +473,7 @@ class Scenario:
         }
         self.results["checks_passed"] = len(self.checks)
         self.results["checks_failed"] = self.failures
-        os.makedirs(os.path.dirname(self.args.results), exist_ok=True)
-        with open(self.args.results, "w") as handle:
-            json.dump(self.results, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        log("results in %s:\n%s" % (self.args.results, json.dumps(self.results, indent=2, sort_keys=True)))
+        scenario_lib.save_results(self.args.results, self.results, log)
         return 1 if self.failures else 0
 
 

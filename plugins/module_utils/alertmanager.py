@@ -19,7 +19,7 @@ What 0.25 offers for secrets (checked with its amtool): ``smtp_auth_password_fil
 token - is written into the configuration file itself, which the role keeps readable by root and the
 prometheus group only.
 
-No Ansible imports: unit-tested directly.
+No Ansible imports (Prometheus durations come from module_utils/monitoring.py): unit-tested directly.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ import re
 import typing as t
 from urllib.parse import urlsplit
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.monitoring import DURATION_UNITS_MS, parse_duration
+
 # The receiver that does nothing: the watchdog's by default, and every alert's while no receiver exists.
 DISCARD = "discard"
 WATCHDOG_ALERT = "Watchdog"
@@ -37,9 +39,6 @@ HOST_LABEL = "host"
 
 # Prometheus durations (model.ParseDuration, used for every duration of the configuration file): units
 # y w d h m s ms, each at most once, largest first; "0" alone is zero.
-_PROMETHEUS_DURATION = re.compile(r"^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?"
-                                  r"(?:([0-9]+)s)?(?:([0-9]+)ms)?$")
-_PROMETHEUS_UNITS_MS = (365 * 86400000, 7 * 86400000, 86400000, 3600000, 60000, 1000, 1)
 # Go durations (time.ParseDuration, used by the --data.retention flag): no d, w or y.
 _GO_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 _GO_UNITS_S = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -63,24 +62,12 @@ _DURATIONS = (("resolve_timeout", False), ("group_wait", False), ("group_interva
 _ROUTE_RECEIVERS = ("default_receiver", "critical_receiver", "warning_receiver", "watchdog_receiver")
 
 
-def parse_duration(value: t.Any) -> int:
-    """A Prometheus duration (``30s``, ``5m``, ``1h30m``, ``2d``) in milliseconds; ValueError when it does not parse."""
-    if not isinstance(value, str) or not value:
-        raise ValueError("not a duration: %r" % (value,))
-    if value == "0":
-        return 0
-    match = _PROMETHEUS_DURATION.match(value)
-    if not match:
-        raise ValueError("not a duration: %r" % (value,))
-    return sum(int(part) * unit for part, unit in zip(match.groups(), _PROMETHEUS_UNITS_MS) if part)
-
-
 def format_duration(milliseconds: int) -> str:
     """Milliseconds as a Prometheus duration (``90000`` -> ``1m30s``)."""
     if milliseconds <= 0:
         return "0s"
     text = ""
-    for unit, size in zip(("y", "w", "d", "h", "m", "s", "ms"), _PROMETHEUS_UNITS_MS):
+    for unit, size in DURATION_UNITS_MS:
         count, milliseconds = divmod(milliseconds, size)
         if count:
             text += "%d%s" % (count, unit)

@@ -26,6 +26,7 @@ import typing as t
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.monitoring import is_duration
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import SECRET_PLACEHOLDER_PREFIX, secret_missing
 
 DATASOURCE_UID = "kaizen-prometheus"
@@ -44,7 +45,6 @@ _NO_QUERY_PANELS = frozenset(("row", "text", "dashlist", "news", "alertlist", "a
 # Grafana's variable syntax: $name, [[name:format]], ${name.field:format}.
 _VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
 _UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_DURATION = re.compile(r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+~:-]*$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _LOGIN = re.compile(r"^[^\s:]+$")
@@ -150,7 +150,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
                 problems.append("grafana_http_port %s is the port of Prometheus (grafana_prometheus_url %s) on the same address"
                                 % (port, url))
     interval = var("prometheus_scrape_interval")
-    if not isinstance(interval, str) or not _DURATION.match(interval):
+    if not is_duration(interval):
         problems.append("grafana_prometheus_scrape_interval must be a Prometheus duration such as 15s, not %r" % (interval,))
 
     directory = var("dashboards_dir")

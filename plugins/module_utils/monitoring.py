@@ -21,10 +21,7 @@ from __future__ import annotations
 import re
 import typing as t
 
-try:  # pragma: no cover - import path differs under ansible-test
-    from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
-except ImportError:  # pragma: no cover
-    from .topology import Topology, TopologyError  # type: ignore[no-redef]
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
 
 # The exporters role's default ports (roles/exporters/defaults/main.yml; a unit test keeps them equal).
 DEFAULT_PORTS: dict[str, int] = {
@@ -47,16 +44,31 @@ EXPORTER_JOBS: tuple[tuple[str, str, str, str], ...] = (
 JOBS = ("node", "postgres", "redis", "nginx", "nginx_log", "docker", "kaizen", "prometheus", "alertmanager")
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+# Milliseconds per unit of a Prometheus duration, in the order the units are written.
+DURATION_UNITS_MS = (("y", 365 * 86400000), ("w", 7 * 86400000), ("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000),
+                     ("ms", 1))
 _SIZE = re.compile(r"^(\d+)(B|KB|MB|GB|TB|PB|EB)$")
 _LABEL_VALUE_MAX = 1024
 
 
-def is_duration(value: t.Any) -> bool:
-    """A Prometheus duration (``30s``, ``1h30m``, ``15d``, ``2w``): units in order, at least one, not all zero."""
+def parse_duration(value: t.Any) -> int:
+    """A Prometheus duration (``30s``, ``5m``, ``1h30m``, ``2d``; ``0``) in milliseconds; ValueError when it does not parse."""
     if not isinstance(value, str) or not value:
-        return False
+        raise ValueError("not a duration: %r" % (value,))
+    if value == "0":
+        return 0
     match = _DURATION.match(value)
-    return bool(match) and any(group and int(group) > 0 for group in match.groups())
+    if not match:
+        raise ValueError("not a duration: %r" % (value,))
+    return sum(int(part) * size for part, (_unit, size) in zip(match.groups(), DURATION_UNITS_MS) if part)
+
+
+def is_duration(value: t.Any) -> bool:
+    """A Prometheus duration (``30s``, ``1h30m``, ``15d``, ``2w``) longer than zero."""
+    try:
+        return parse_duration(value) > 0
+    except ValueError:
+        return False
 
 
 def is_size(value: t.Any) -> bool:
@@ -255,8 +267,4 @@ def alert_settings_problems(defaults: t.Mapping[str, t.Any], overrides: t.Mappin
 
 
 def _seconds(value: str) -> float:
-    match = _DURATION.match(value)
-    if match is None:
-        raise ValueError("%r is not a Prometheus duration" % (value,))
-    factors = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
-    return sum(int(group or 0) * factor for group, factor in zip(match.groups(), factors))
+    return parse_duration(value) / 1000.0
