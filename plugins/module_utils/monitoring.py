@@ -6,7 +6,7 @@
 * :func:`scrape_configs`: one scrape job per kind of exporter, every target the topology implies
   (node exporter on every site host, the PostgreSQL, Redis, nginx and mtail exporters on their
   groups' hosts, the Docker engine and every Kaizen instance on the app hosts, Prometheus and
-  Alertmanager themselves), each labelled with ``host``, ``site`` and ``region``.
+  Alertmanager themselves), each labelled with ``host``, ``group``, ``site`` and ``region``.
 * :func:`alertmanager_targets`: the Alertmanagers Prometheus sends alerts to.
 * :func:`settings_problems`: what is wrong with the Prometheus role's settings (durations and
   sizes Prometheus would not parse, ports), before any host changes.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import SITE_GROUPS, Topology, TopologyError
 
 # The exporters role's default ports (roles/exporters/defaults/main.yml; a unit test keeps them equal).
 DEFAULT_PORTS: dict[str, int] = {
@@ -32,16 +32,19 @@ DEFAULT_PORTS: dict[str, int] = {
     "nginx_log": 3903,
 }
 
-# job -> (inventory group whose hosts it scrapes, host variable that overrides the port, enabled variable)
-EXPORTER_JOBS: tuple[tuple[str, str, str, str], ...] = (
-    ("node", "", "exporters_node_port", "exporters_node_enabled"),
-    ("postgres", "postgres", "exporters_postgres_port", "exporters_postgres_enabled"),
-    ("redis", "redis", "exporters_redis_port", "exporters_redis_enabled"),
-    ("nginx", "loadbalancers", "exporters_nginx_port", "exporters_nginx_enabled"),
-    ("nginx_log", "loadbalancers", "exporters_nginx_log_port", "exporters_nginx_log_enabled"),
+# The exporters role's jobs: (job, host variable that overrides the port, host variable that turns it off).
+EXPORTER_JOBS: tuple[tuple[str, str, str], ...] = (
+    ("node", "exporters_node_port", "exporters_node_enabled"),
+    ("postgres", "exporters_postgres_port", "exporters_postgres_enabled"),
+    ("redis", "exporters_redis_port", "exporters_redis_enabled"),
+    ("nginx", "exporters_nginx_port", "exporters_nginx_enabled"),
+    ("nginx_log", "exporters_nginx_log_port", "exporters_nginx_log_enabled"),
 )
 
 JOBS = ("node", "postgres", "redis", "nginx", "nginx_log", "docker", "kaizen", "prometheus", "alertmanager")
+# The inventory group whose hosts each job scrapes ("": every host of a site group).
+JOB_GROUPS = {"node": "", "postgres": "postgres", "redis": "redis", "nginx": "loadbalancers", "nginx_log": "loadbalancers",
+              "docker": "app", "kaizen": "app", "prometheus": "monitoring", "alertmanager": "monitoring"}
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 # Milliseconds per unit of a Prometheus duration, in the order the units are written.
@@ -122,8 +125,10 @@ class _Jobs:
     def host_value(self, host: str, name: str, fallback: t.Any = None) -> t.Any:
         return self.topology.var(host, name, self.default(name, fallback))
 
-    def labels(self, host: str) -> dict[str, str]:
-        labels = {"host": host}
+    def labels(self, host: str, job: str) -> dict[str, str]:
+        # The group the job serves; for the node exporter, every site group of the host.
+        group = JOB_GROUPS[job] or ",".join(name for name in SITE_GROUPS if self.topology.in_group(host, name))
+        labels = {"host": host, "group": group}
         for label, variable in (("site", "kaizen_site_name"), ("region", "kaizen_region")):
             value = self.topology.var(host, variable, self.settings.get(label, ""))
             value = "" if value is None else str(value)
@@ -142,18 +147,17 @@ class _Jobs:
         for host in self._hosts(job):
             endpoints = [_endpoint(self.topology.address(host), port) for port in self._ports(job, host)]
             if endpoints:
-                entries.append({"targets": endpoints, "labels": self.labels(host)})
+                entries.append({"targets": endpoints, "labels": self.labels(host, job)})
         return entries
 
     def _hosts(self, job: str) -> list[str]:
-        for name, group, _port_var, enabled_var in EXPORTER_JOBS:
+        for name, _port_var, enabled_var in EXPORTER_JOBS:
             if name == job:
-                return [host for host in self.group_hosts(group) if _enabled(self.host_value(host, enabled_var, True))]
-        group = {"docker": "app", "kaizen": "app", "prometheus": "monitoring", "alertmanager": "monitoring"}[job]
-        return self.topology.members(group)
+                return [host for host in self.group_hosts(JOB_GROUPS[job]) if _enabled(self.host_value(host, enabled_var, True))]
+        return self.topology.members(JOB_GROUPS[job])
 
     def _ports(self, job: str, host: str) -> list[int]:
-        for name, _group, port_var, _enabled_var in EXPORTER_JOBS:
+        for name, port_var, _enabled_var in EXPORTER_JOBS:
             if name == job:
                 return [_port(self.host_value(host, port_var, DEFAULT_PORTS[job]), "%s of %s" % (port_var, host))]
         if job == "docker":

@@ -71,8 +71,14 @@ def test_every_exporter_and_instance_the_inventory_implies():
 def test_labels_name_the_host_site_and_region():
     jobs = by_job(configs())
     labels = {entry["labels"]["host"]: entry["labels"] for entry in jobs["node"]["static_configs"]}
-    assert labels["lb1"] == {"host": "lb1", "site": "fra1"}
-    assert labels["mon1"] == {"host": "mon1", "site": "fra1", "region": "eu-west"}
+    assert labels["lb1"] == {"host": "lb1", "group": "loadbalancers", "site": "fra1"}
+    assert labels["mon1"] == {"host": "mon1", "group": "monitoring", "site": "fra1", "region": "eu-west"}
+    # A host in several groups: its node exporter names them all, each service job its own group.
+    groups = dict(GROUPS, postgres=["db1", "db2", "app1"])
+    jobs = by_job(monitoring.scrape_configs(Topology(groups, HOSTVARS), {}))
+    node = {entry["labels"]["host"]: entry["labels"]["group"] for entry in jobs["node"]["static_configs"]}
+    assert node["app1"] == "app,postgres"
+    assert {entry["labels"]["group"] for entry in jobs["postgres"]["static_configs"]} == {"postgres"}
 
 
 def test_disabled_exporters_and_metrics_have_no_target():
@@ -121,7 +127,7 @@ def test_alertmanagers_of_every_monitoring_host():
 
 def test_the_exporters_role_defaults_are_the_default_ports():
     defaults = _defaults("exporters")
-    for job, _group, port_var, enabled_var in monitoring.EXPORTER_JOBS:
+    for job, port_var, enabled_var in monitoring.EXPORTER_JOBS:
         assert defaults[port_var] == monitoring.DEFAULT_PORTS[job], port_var
         assert defaults[enabled_var] is True, enabled_var
 
