@@ -295,7 +295,8 @@ class Scenario:
         run = self.cli("switchover", "--to", target)
         ended = time.monotonic()
         self.results["switchover_playbook_seconds"] = round(run.elapsed, 1)
-        self.check(run.returncode == 0, "kaizen-hybrid switchover %s -> %s (exit %d: %s)" % (old, target, run.returncode, scenario_lib.failure_text(run.events)))
+        self.check(run.returncode == 0, "kaizen-hybrid switchover %s -> %s (exit %d: %s)" % (
+            old, target, run.returncode, scenario_lib.failure_text(run.events)))
         self.wait_for("a commit on the new primary", lambda: writer.first_ack_after(ended) is not None, 30, 0.2)
         writer.stop()
         self.results["switchover_write_pause_seconds"] = round(writer.longest_gap(started, time.monotonic()), 2)
@@ -436,7 +437,8 @@ class Scenario:
         self.wait_for("both replicas", lambda: len(self.streaming_replicas(primary)) == len(self.args.hosts) - 1, 60)
         run = self.cli("verify", "--tags", "postgresql")
         self.results["verify_seconds"] = round(run.elapsed, 1)
-        self.check(run.returncode == 0, "kaizen-hybrid verify passes on the healthy cluster (exit %d: %s)" % (run.returncode, scenario_lib.failure_text(run.events)))
+        self.check(run.returncode == 0, "kaizen-hybrid verify passes on the healthy cluster (exit %d: %s)" % (
+            run.returncode, scenario_lib.failure_text(run.events)))
         self.docker("exec", replica, "systemctl", "stop", "postgresql")
         try:
             run = self.cli("verify", "--tags", "postgresql")
