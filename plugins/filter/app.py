@@ -13,6 +13,8 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kaizen.hybrid.plugins.module_utils import kaizen_app, loadbalancer
 
 
@@ -47,6 +49,12 @@ def loadbalancer_upstreams(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[st
     return kaizen_app.upstreams(_topology(groups, hostvars), drained or [], str(group))
 
 
+@_filter_errors
+def app_rolling_plan(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], batch: t.Any = 1, allow_downtime: t.Any = False,
+                     group: str = "app") -> dict[str, t.Any]:
+    return kaizen_app.rolling_plan(_topology(groups, hostvars), batch, boolean(allow_downtime, strict=False), str(group))
+
+
 def loadbalancer_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return loadbalancer.settings_problems(_plain(settings) or {})
 
@@ -59,6 +67,7 @@ class FilterModule:
             "app_env_file": app_env_file,
             "app_image_problems": app_image_problems,
             "app_instances": app_instances,
+            "app_rolling_plan": app_rolling_plan,
             "loadbalancer_upstreams": loadbalancer_upstreams,
             "loadbalancer_problems": loadbalancer_problems,
         }

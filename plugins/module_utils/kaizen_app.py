@@ -265,3 +265,42 @@ def upstreams(topology: Topology, drained: t.Iterable[str] = (), group: str = "a
                             "endpoint": "[%s]:%d" % (address, item["port"]) if ":" in address else "%s:%d" % (address, item["port"]),
                             "down": host in drained})
     return servers
+
+
+ROTATION_MODES = ("host", "instance", "outage")
+
+
+def rolling_plan(topology: Topology, batch: t.Any = 1, allow_downtime: bool = False, group: str = "app") -> dict[str, t.Any]:
+    """How each app host leaves rotation in a rolling update of ``batch`` hosts at a time (the play's serial batches,
+    in group order).
+
+    ``host``: other app hosts serve while this one is out of every load balancer (the usual case). ``instance``: its
+    batch holds every app host, so the host stays in rotation and each of its instances is taken out while it is
+    replaced and another serves (two or more instances). ``outage``: a host with one instance in such a batch, replaced
+    in place with a short outage, only when ``allow_downtime``; without it that host is a problem, one sentence each.
+    Returns ``{"modes": {host: mode}, "problems": [...]}``.
+    """
+    members = topology.members(group)
+    size = _positive_int(batch, "kaizen_rolling_batch", "the rolling update")
+    modes: dict[str, str] = {}
+    problems = []
+    for start in range(0, len(members), size):
+        chunk = members[start:start + size]
+        for host in chunk:
+            if len(chunk) < len(members):
+                modes[host] = "host"
+                continue
+            count = _positive_int(topology.var(host, "app_instances", DEFAULT_INSTANCES), "app_instances", host)
+            if count >= 2:
+                modes[host] = "instance"
+            elif allow_downtime:
+                modes[host] = "outage"
+            else:
+                why = ("it is the only app host" if len(members) == 1
+                       else "every app host is in the same batch (kaizen_rolling_batch %d)" % size)
+                problems.append(
+                    "%s cannot leave rotation: %s, and it runs one instance (app_instances 1), so replacing it would stop "
+                    "the service. Run two or more instances there (each is then replaced while another serves)%s, or accept "
+                    "a short outage with -e kaizen_rolling_allow_downtime=true. Nothing was changed."
+                    % (host, why, ", add an app host" if len(members) == 1 else ", lower kaizen_rolling_batch"))
+    return {"modes": modes, "problems": problems}

@@ -146,3 +146,31 @@ def test_upstreams_cover_every_instance_and_mark_drained_hosts_down():
         ("10.0.0.11:8080", "app1-1", False), ("10.0.0.11:8081", "app1-2", False), ("10.0.0.12:9000", "app2-1", True)]
     with pytest.raises(ValueError, match="cannot drain lb1: not in group app"):
         kaizen_app.upstreams(Topology(groups, hostvars), drained=["lb1"])
+
+
+def _site(*hosts: tuple[str, int]) -> Topology:
+    names = [name for name, _count in hosts]
+    return Topology({"all": names, "app": names}, {name: {"kaizen_address": "10.0.0.%d" % (index + 10), "app_instances": count}
+                                                   for index, (name, count) in enumerate(hosts)})
+
+
+def test_a_rolling_update_drains_whole_hosts_while_others_serve():
+    plan = kaizen_app.rolling_plan(_site(("app1", 1), ("app2", 1), ("app3", 2)), batch=2)
+    assert plan == {"modes": {"app1": "host", "app2": "host", "app3": "host"}, "problems": []}
+
+
+def test_a_batch_of_every_app_host_replaces_instance_by_instance():
+    assert kaizen_app.rolling_plan(_site(("single1", 2))) == {"modes": {"single1": "instance"}, "problems": []}
+    assert kaizen_app.rolling_plan(_site(("app1", 2), ("app2", 3)), batch=5)["modes"] == {"app1": "instance", "app2": "instance"}
+
+
+def test_a_host_that_cannot_leave_rotation_is_refused_unless_an_outage_is_accepted():
+    plan = kaizen_app.rolling_plan(_site(("single1", 1)))
+    assert plan["modes"] == {} and len(plan["problems"]) == 1
+    assert plan["problems"][0].startswith("single1 cannot leave rotation: it is the only app host, and it runs one instance")
+    assert "add an app host" in plan["problems"][0] and "kaizen_rolling_allow_downtime=true" in plan["problems"][0]
+    assert kaizen_app.rolling_plan(_site(("single1", 1)), allow_downtime=True) == {"modes": {"single1": "outage"}, "problems": []}
+    plan = kaizen_app.rolling_plan(_site(("app1", 1), ("app2", 2)), batch=2)
+    assert plan["modes"] == {"app2": "instance"} and "every app host is in the same batch (kaizen_rolling_batch 2)" in plan["problems"][0]
+    with pytest.raises(ValueError, match="kaizen_rolling_batch of the rolling update must be at least 1"):
+        kaizen_app.rolling_plan(_site(("app1", 2)), batch=0)
