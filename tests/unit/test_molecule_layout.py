@@ -1,41 +1,61 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The molecule scenarios fit together: every one runs in `make molecule`, the monitoring scenario
-shares the app scenario's hosts, and the app scenario converges every tier of site.yml but monitoring."""
+"""The molecule scenarios fit together: `make test` runs every one; each converges the whole of site.yml over SSH
+as a non-root operator with sudo, with host keys checked; idempotence is in every test sequence."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted(path.parent.name for path in (ROOT / "molecule").glob("*/molecule.yml"))
 
 
-def _imports(playbook: Path) -> list[str]:
-    return [Path(play["ansible.builtin.import_playbook"]).name
-            for play in yaml.safe_load(playbook.read_text()) if "ansible.builtin.import_playbook" in play]
-
-
-def test_make_molecule_runs_every_scenario():
-    scenarios = sorted(path.parent.name for path in (ROOT / "molecule").glob("*/molecule.yml"))
+def _recipe(target: str) -> str:
     makefile = (ROOT / "Makefile").read_text()
-    recipe = makefile[makefile.index("\nmolecule:"):].split("\n\n", 1)[0]
-    run = sorted(set(re.findall(r"molecule (?:test|converge|idempotence|verify) -s (\w+)", recipe)))
-    assert run == scenarios
+    return makefile[makefile.index("\n%s:" % target):].split("\n\n", 1)[0]
 
 
-def test_the_monitoring_scenario_runs_on_the_app_scenarios_hosts():
-    link = ROOT / "molecule" / "monitoring" / "molecule.yml"
-    assert link.is_symlink() and link.resolve() == (ROOT / "molecule" / "app" / "molecule.yml").resolve()
-    config = yaml.safe_load(link.read_text())
-    assert "name" not in (config.get("scenario") or {}), "a scenario name would make both scenarios one"
+def _config(scenario: str) -> dict:
+    return yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
 
 
-def test_the_app_scenario_converges_site_yml_but_monitoring():
-    site = _imports(ROOT / "playbooks" / "site.yml")
-    app = [name for name in _imports(ROOT / "molecule" / "app" / "converge.yml") if name != "converge-times.yml"]
-    assert site[-1] == "monitoring.yml" and app == site[:-1]
-    monitoring = [name for name in _imports(ROOT / "molecule" / "monitoring" / "converge.yml") if name != "converge-times.yml"]
-    assert monitoring == ["preflight.yml", "monitoring.yml"]
+def test_make_test_runs_every_scenario():
+    prerequisites = _recipe("test").split(":", 1)[1].split()
+    run = sorted(set(re.findall(r"molecule test -s (\w+)", "".join(_recipe(name) for name in prerequisites if name in SCENARIOS))))
+    assert SCENARIOS == ["single", "site"] and run == SCENARIOS
+    assert prerequisites == ["check", "site", "single", "api"]
+
+
+def test_the_scenarios_converge_site_yml_whole():
+    converge = yaml.safe_load((ROOT / "molecule" / "shared" / "converge.yml").read_text())
+    imports = [Path(play["ansible.builtin.import_playbook"]).name for play in converge if "ansible.builtin.import_playbook" in play]
+    assert imports == ["converge-times.yml", "site.yml", "converge-times.yml"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_each_scenario_reaches_its_hosts_over_ssh_as_an_operator_with_sudo(scenario):
+    config = _config(scenario)
+    assert config["provisioner"]["playbooks"]["converge"] == "../shared/converge.yml"
+    assert config["ansible"]["cfg"]["defaults"]["host_key_checking"] is True
+    hosts = config["provisioner"]["inventory"]["host_vars"]
+    assert sorted(hosts) == sorted(platform["name"] for platform in config["platforms"])
+    assert {host["ansible_connection"] for host in hosts.values()} == {"ssh"}
+    assert all(host["ansible_host"] == host["kaizen_address"] for host in hosts.values())
+    common = config["provisioner"]["inventory"]["group_vars"]["all"]
+    assert common["ansible_user"] not in ("root", "") and common["ansible_become"] is True
+    assert "StrictHostKeyChecking=yes" in common["ansible_ssh_common_args"] and "UserKnownHostsFile=" in common["ansible_ssh_common_args"]
+    sequence = config.get("scenario", {}).get("test_sequence", [])
+    assert sequence.index("converge") < sequence.index("idempotence") < sequence.index("side_effect") < sequence.index("verify")
+
+
+def test_the_site_scenario_has_every_group_and_the_single_one_host_in_all():
+    groups = {group for platform in _config("site")["platforms"] for group in platform["groups"]}
+    assert {"loadbalancers", "app", "postgres", "redis", "monitoring", "backup"} <= groups
+    assert len(_config("site")["platforms"]) <= 5
+    single = _config("single")["platforms"]
+    assert len(single) == 1 and {"loadbalancers", "app", "postgres", "redis", "monitoring", "backup"} <= set(single[0]["groups"])

@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The day-2 tests of a molecule scenario, one after the other on its one deployment.
+
+    python molecule/shared/scenario.py --site SITE.json
+
+SITE.json is written by the scenario's side_effect.yml from its inventory (addresses, groups, the
+libpq URL and Redis connection the collection's filters derive, the files the secrets are in) and
+names the tests the scenario runs, in order. ``--tests a,b`` (or ``KAIZEN_SITE_TESTS=a,b``) runs only
+those, in the same order; a name the scenario does not have is an error (exit 2), so a misspelt
+selection never passes by running nothing.
+
+Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring) and a summary with every
+goal to RESULTS/<prefix-or-site>.json, written whole each run. Exit 1 when a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+import typing as t
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from labtest.app import AppTests  # noqa: E402 - after the path to the harness
+from labtest.hosts import Lab  # noqa: E402
+from labtest.monitoring import MonitoringTests  # noqa: E402
+from labtest.postgresql import PostgresTests  # noqa: E402
+from labtest.redis import RedisTests  # noqa: E402
+from labtest.report import Report, log, save  # noqa: E402
+from labtest.runs import Runner, converge_times, failure_text  # noqa: E402
+
+TIERS = ("app", "postgresql", "redis", "monitoring")
+
+
+class Scenario:
+    def __init__(self, site: t.Mapping[str, t.Any]) -> None:
+        self.site = site
+        self.reports = {tier: Report(tier) for tier in TIERS + ("site",)}
+        self.runner = Runner(site["project"], site["inventory"], site["logs"], log)
+        self.lab = Lab(site.get("containers"), log)
+        self._tiers: dict[str, t.Any] = {}
+
+    def tier(self, name: str) -> t.Any:
+        """The tier's tests, made on first use (a scenario without a tier's settings never makes them)."""
+        if name not in self._tiers:
+            settings, report = self.site[name], self.reports[name]
+            self._tiers[name] = {
+                "app": lambda: AppTests(settings, self.site["ca"], report, self.runner, self.lab),
+                "postgresql": lambda: PostgresTests(settings, report, self.runner, self.lab),
+                "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
+                "monitoring": lambda: MonitoringTests(settings, report, self.lab),
+            }[name]()
+        return self._tiers[name]
+
+    # tests that span tiers ---------------------------------------------------------------
+
+    def verify_cli(self, when: str) -> None:
+        run = self.runner.cli("verify")
+        self.reports["site"].figure("verify_%s_seconds" % when, round(run.elapsed, 1))
+        self.reports["site"].check(run.returncode == 0, "kaizen-hybrid verify passes on every tier %s the tests (exit %d in %.1f s) %s" % (
+            when, run.returncode, run.elapsed, failure_text(run.events)))
+
+    def app_verify(self) -> None:
+        app = self.tier("app")
+        for test in (app.tls_versions, app.headers_and_redirect, app.every_instance, app.write_read):
+            test()
+        app.rate_limit(self.site["app"]["probe_host"])
+
+    def monitoring(self) -> None:
+        monitoring = self.tier("monitoring")
+        for test in (monitoring.traffic, monitoring.targets, monitoring.service_up, monitoring.rule_metrics):
+            test()
+        # Not the master, unless it is alone: stopping it would start a failover.
+        hosts = self.site["monitoring"]["redis_hosts"]
+        master = self.tier("redis").master() if len(hosts) > 1 else None
+        host = next((host for host in hosts if host != master), hosts[0])
+        monitoring.redis_alert(host)
+
+    def catalogue(self) -> dict[str, t.Callable[[], None]]:
+        """Every test a scenario may name, by name."""
+        def of(tier: str, method: str) -> t.Callable[[], None]:
+            def run() -> None:
+                getattr(self.tier(tier), method)()
+            return run
+        return {
+            "verify_before": lambda: self.verify_cli("before"),
+            "app_verify": self.app_verify,
+            "monitoring": self.monitoring,
+            "app_throughput": of("app", "throughput"),
+            "app_lb_cost": of("app", "lb_cost"),
+            "app_rollout": of("app", "rolling_update"),
+            "app_broken_rollout": of("app", "broken_update"),
+            "app_bad_image": of("app", "bad_image"),
+            "app_rollout_refused": of("app", "refused_single_instance"),
+            "app_registry_rollout": of("app", "registry_update"),
+            "pg_refusals": of("postgresql", "refusals"),
+            "pg_failover": of("postgresql", "failover"),
+            "pg_switchover": of("postgresql", "switchover"),
+            "pg_bad_input": of("postgresql", "bad_input"),
+            "pg_reconverge": of("postgresql", "reconverge"),
+            "pg_settings": of("postgresql", "settings_change"),
+            "pg_verify": of("postgresql", "verify"),
+            "redis_failover": of("redis", "failover"),
+            "redis_bad_input": of("redis", "bad_input"),
+            "redis_verify": of("redis", "verify"),
+            "verify_after": lambda: self.verify_cli("after"),
+        }
+
+    # the run ------------------------------------------------------------------------
+
+    def run(self, selected: list[str]) -> int:
+        started = time.monotonic()
+        catalogue = self.catalogue()
+        times = converge_times(self.site["state"])
+        summary = self.reports["site"]
+        stamp = {"command": "molecule test -s %s" % self.site["scenario"], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        summary.figure("scenario", self.site["scenario"])
+        summary.figures.update(times, **stamp)
+        durations: dict[str, float] = {}
+        for name in selected:
+            log("=== %s" % name)
+            began = time.monotonic()
+            try:
+                catalogue[name]()
+            except Exception as exc:  # noqa: BLE001 - record and go on: the other figures still count
+                summary.check(False, "%s raised %s: %s" % (name, type(exc).__name__, exc))
+                log(traceback.format_exc())
+            durations[name] = round(time.monotonic() - began, 1)
+        summary.figure("test_seconds", durations)
+        summary.figure("tests_run", selected)
+        summary.figure("scenario_seconds", round(time.monotonic() - started, 1))
+        prefix = self.site.get("results_prefix", "")
+        failed = []
+        for tier in TIERS:
+            report = self.reports[tier]
+            if report.figures or report.passed or report.failed:
+                # The tier's own figures win: postgresql's and redis's reconverge_seconds is their tier's converge after a failover.
+                for key, value in dict(times, **stamp).items():
+                    report.figures.setdefault(key, value)
+                save(os.path.join(self.site["results"], "%s%s.json" % (prefix, tier)), report.document())
+            summary.goals.update({"%s.%s" % (tier, name): goal for name, goal in report.goals.items()})
+            failed += ["%s: %s" % (tier, text) for text in report.failed]
+        document = summary.document()
+        document["checks_passed"] += sum(len(self.reports[tier].passed) for tier in TIERS)
+        document["checks_failed"] = ["site: %s" % text for text in summary.failed] + failed
+        save(os.path.join(self.site["results"], "%s.json" % (prefix.rstrip("-") or "site")), document)
+        for text in document["checks_failed"]:
+            log("FAILED %s" % text)
+        log("%d checks passed, %d failed; goals: %s" % (document["checks_passed"], len(document["checks_failed"]), ", ".join(
+            "%s %s" % (name, "met" if goal["met"] else "MISSED") for name, goal in sorted(summary.goals.items()))))
+        return 1 if document["checks_failed"] else 0
+
+
+def selection(available: list[str], wanted: str | None) -> list[str]:
+    """The tests to run, in the scenario's order; ValueError naming any unknown name."""
+    if not wanted:
+        return list(available)
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    unknown = [name for name in names if name not in available]
+    if unknown or not names:
+        raise ValueError("unknown test(s) %s; this scenario has: %s" % (", ".join(unknown) or "(none named)", ", ".join(available)))
+    return [name for name in available if name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", required=True, help="the scenario's description (JSON, written by its side_effect.yml)")
+    parser.add_argument("--tests", default=os.environ.get("KAIZEN_SITE_TESTS"), help="comma-separated subset (default: all; or $KAIZEN_SITE_TESTS)")
+    args = parser.parse_args(argv)
+    with open(args.site) as handle:
+        site = json.load(handle)
+    scenario = Scenario(site)
+    unknown = [name for name in site["tests"] if name not in scenario.catalogue()]
+    try:
+        if unknown:
+            raise ValueError("the scenario names tests that do not exist: %s" % ", ".join(unknown))
+        selected = selection(site["tests"], args.tests)
+    except ValueError as exc:
+        print("scenario.py: %s" % exc, file=sys.stderr)
+        return 2
+    return scenario.run(selected)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The code that measures outages, pauses and failed requests, fed known timelines.
+
+Among them the cases a measurement most easily gets wrong: nothing acknowledged at all, an outage
+that never ends, an acknowledgement already on its way when the server died, a single gap.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from labtest.load import Load
+from labtest.report import Report
+from labtest.timeline import Timeline
+from labtest.writers import InDoubt, Writer
+
+
+def steady(start: float, end: float, step: float = 0.1, ok: bool = True) -> list[tuple[float, bool]]:
+    count = int(round((end - start) / step))
+    return [(round(start + index * step, 3), ok) for index in range(count + 1)]
+
+
+# Timeline -----------------------------------------------------------------------------
+
+def test_an_empty_timeline_never_recovers_and_pauses_for_the_whole_window():
+    timeline = Timeline()
+    assert timeline.recovery(0.0) is None
+    assert timeline.longest_pause(0.0, 10.0) == 10.0
+    assert timeline.successes() == [] and timeline.first_success_after(0.0) is None
+
+
+def test_nothing_acknowledged_at_all():
+    timeline = Timeline(steady(0.0, 9.0, ok=False))
+    assert timeline.recovery(1.0) is None
+    assert timeline.longest_pause(0.0, 9.0) == 9.0
+
+
+def test_an_outage_that_never_ends_counts_until_the_end_of_the_window():
+    timeline = Timeline(steady(0.0, 4.9) + steady(5.1, 20.0, ok=False))
+    assert timeline.recovery(5.0) is None
+    # The last acknowledgement was at 4.9: the pause runs to the end of the window, not to the last sample.
+    assert timeline.longest_pause(0.0, 30.0) == pytest.approx(25.1)
+
+
+def test_a_single_gap():
+    timeline = Timeline(steady(0.0, 5.0) + steady(5.1, 7.9, ok=False) + steady(8.0, 10.0))
+    assert timeline.recovery(5.05) == 8.0
+    assert timeline.longest_pause(0.0, 10.0) == pytest.approx(3.0)
+    assert timeline.longest_pause(8.0, 10.0) == pytest.approx(0.1)
+
+
+def test_an_acknowledgement_on_its_way_at_the_kill_does_not_end_the_outage():
+    timeline = Timeline([(4.9, True), (5.01, True), (5.2, False), (6.0, False), (12.5, True), (12.6, True)])
+    assert timeline.recovery(5.0) == 12.5
+    assert timeline.first_success_after(5.0) == 5.01
+
+
+def test_when_nothing_failed_the_first_success_after_the_moment_is_the_recovery():
+    timeline = Timeline([(1.0, True), (2.0, True), (3.0, True)])
+    assert timeline.recovery(1.5) == 2.0
+    assert timeline.recovery(3.0) is None
+
+
+def test_the_edges_of_the_window_count():
+    timeline = Timeline([(4.0, True), (4.5, True)])
+    assert timeline.longest_pause(0.0, 5.0) == 4.0      # from the start to the first acknowledgement
+    assert timeline.longest_pause(4.0, 10.0) == 5.5     # from the last one to the end
+    assert timeline.longest_pause(5.0, 5.0) == 0.0
+
+
+def test_samples_recorded_from_threads_are_all_kept():
+    timeline = Timeline()
+    threads = [threading.Thread(target=lambda base=base: [timeline.record(base + i, True) for i in range(500)]) for base in (0, 1000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(timeline.successes()) == 1000
+
+
+# Writer ------------------------------------------------------------------------------------
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.001)
+
+
+def test_the_writer_measures_an_outage_on_a_known_timeline():
+    clock = FakeClock()
+
+    def operation(number: int) -> None:
+        clock.now += 0.01
+        if 5.0 <= clock.now < 8.0:
+            raise ConnectionError("server closed the connection")
+
+    writer = Writer(operation, interval=0.09, error_pause=0.1, max_seconds=10.0, clock=clock, sleep=clock.sleep)
+    writer.run()
+    assert 4.9 < clock.now - 0.1 <= 10.0
+    recovered = writer.timeline.recovery(5.0)
+    assert recovered is not None and 8.0 <= recovered < 8.2
+    assert 2.9 < writer.timeline.longest_pause(0.0, clock.now) < 3.2
+    assert writer.errors and all(text == "server closed the connection" for _at, text in writer.errors)
+    assert len(writer.acked) + len(writer.errors) == writer.attempts
+    assert writer.acked == sorted(writer.acked) and writer.acked[0] == 1
+
+
+def test_a_writer_that_is_never_acknowledged_reports_so_within_its_bounds():
+    clock = FakeClock()
+
+    def operation(number: int) -> None:
+        raise ConnectionRefusedError()
+
+    writer = Writer(operation, max_seconds=5.0, clock=clock, sleep=clock.sleep)
+    writer.run()
+    assert writer.acked == [] and writer.timeline.recovery(0.0) is None
+    assert writer.errors[0][1] == "ConnectionRefusedError"
+    assert clock.now < 5.2
+    # Waiting for acknowledgements or a recovery ends at its own bound, with the answer "no".
+    assert writer.wait_for_acks(50, 30.0) is False
+    assert writer.wait_for_recovery(0.0, 3.0, 30.0) is None
+    assert clock.now < 66.0
+
+
+def test_a_lost_commit_answer_is_in_doubt_and_the_attempts_are_bounded():
+    clock = FakeClock()
+
+    def operation(number: int) -> None:
+        if number == 3:
+            raise InDoubt("connection lost during COMMIT")
+
+    writer = Writer(operation, max_attempts=5, max_seconds=100.0, clock=clock, sleep=clock.sleep)
+    writer.run()
+    assert writer.attempts == 5 and writer.acked == [1, 2, 4, 5] and writer.in_doubt == [3]
+
+
+def test_wait_for_recovery_waits_for_the_settling_time():
+    clock = FakeClock()
+    writer = Writer(lambda number: None, clock=clock, sleep=clock.sleep)
+    for at, ok in [(1.0, True), (2.0, False), (4.0, True), (4.5, True)]:
+        writer.timeline.record(at, ok)
+    clock.now = 5.0
+    assert writer.wait_for_recovery(1.5, settle=3.0, seconds=10.0) == 4.0
+    assert clock.now >= 7.0
+
+
+# Load --------------------------------------------------------------------------------------
+
+class FakeClient:
+    """Answers GET with a version document and POST with 201, failing the requests ``fail`` says."""
+
+    def __init__(self, fail=lambda method, count: None) -> None:
+        self.fail, self.count, self.closed, self.retries = fail, 0, False, 0
+
+    def request(self, method, path, body=None):
+        self.count += 1
+        failure = self.fail(method, self.count)
+        if isinstance(failure, Exception):
+            raise failure
+        if failure is not None:
+            return failure, {}, {"error": "busy"}
+        if method == "POST":
+            return 201, {}, {"id": 1, "text": body["text"]}
+        return 200, {}, {"version": "1.0.0", "instance": "app1-1"}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_load_with_posts_counts_every_answer():
+    load = Load(FakeClient, workers=2, rate=10000, post_every=4, max_requests=40, max_seconds=10)
+    load.run()
+    summary = load.summary()
+    assert summary["requests"] == 40 and summary["answered"] == 40 and summary["failed"] == 0
+    assert summary["by_method"]["POST"]["ok"] == 10 and summary["by_method"]["GET"]["ok"] == 30
+    assert load.versions == {"1.0.0": 30} and load.instances == {"app1-1": 30}
+    assert len(load.timeline.successes()) == 40
+
+
+def test_failed_and_wrong_answers_are_failures_with_their_text():
+    def fail(method, count):
+        if method == "POST":
+            return ConnectionResetError("reset by peer")
+        return 502 if count % 3 == 0 else None
+
+    load = Load(lambda: FakeClient(fail), workers=1, rate=10000, post_every=5, max_requests=20, max_seconds=10)
+    load.run()
+    assert load.requests == 20
+    assert load.sent == {"GET": 16, "POST": 4} and "POST" not in load.ok
+    assert any("POST ConnectionResetError: reset by peer" in failure for failure in load.failures)
+    assert any("GET HTTP 502" in failure for failure in load.failures)
+    assert load.answered + len(load.failures) == 20
+
+
+def test_an_empty_load_sends_nothing_and_fails_nothing():
+    load = Load(FakeClient, workers=3, max_requests=0, max_seconds=5)
+    load.run()
+    assert load.summary() == {"requests": 0, "answered": 0, "failed": 0, "by_method": {}, "keepalive_retries": 0}
+
+
+def test_a_load_that_never_gets_an_answer_stops_at_its_time_bound():
+    clock = FakeClock()
+    load = Load(lambda: FakeClient(lambda method, count: TimeoutError("timed out")), workers=1, rate=10, post_every=0,
+                max_seconds=3.0, clock=clock, sleep=clock.sleep)
+    load.worker()
+    assert load.answered == 0 and len(load.failures) == load.requests and 25 <= load.requests <= 31
+    assert load.timeline.recovery(0.0) is None
+
+
+# Report ------------------------------------------------------------------------------------
+
+def test_a_goal_writes_its_figure_before_it_judges():
+    report = Report("t", say=lambda text: None)
+    assert report.goal("rto", 7.5, 15, "seconds to recover") is True
+    assert report.goal("pause", 6.0, 5, "longest pause") is False
+    assert report.goal("ratio", None, 1.5, "throughput ratio", at_least=True) is False
+    assert report.goal("acks", 50, 50, "acknowledged", at_least=True) is True
+    document = report.document()
+    assert document["rto"] == 7.5 and document["pause"] == 6.0 and document["ratio"] is None
+    assert document["goals"]["pause"] == {"value": 6.0, "rule": "<=", "limit": 5, "met": False}
+    assert document["checks_passed"] == 2 and len(document["checks_failed"]) == 2
