@@ -35,9 +35,6 @@ class Timeline:
         """When operations were acknowledged, within [start, end]."""
         return [at for at, ok in self.samples if ok and start <= at <= end]
 
-    def failures(self, start: float = float("-inf"), end: float = float("inf")) -> list[float]:
-        return [at for at, ok in self.samples if not ok and start <= at <= end]
-
     def first_success_after(self, moment: float) -> float | None:
         """The first acknowledgement strictly after ``moment``."""
         return next((at for at, ok in self.samples if ok and at > moment), None)

@@ -178,13 +178,20 @@ class FakeClient:
 
 
 def test_a_load_with_posts_counts_every_answer():
-    load = Load(FakeClient, workers=2, rate=10000, post_every=4, max_requests=40, max_seconds=10)
+    load = Load(FakeClient, workers=1, rate=10000, post_every=4, max_requests=40, max_seconds=10)
     load.run()
     summary = load.summary()
     assert summary["requests"] == 40 and summary["answered"] == 40 and summary["failed"] == 0
     assert summary["by_method"]["POST"]["ok"] == 10 and summary["by_method"]["GET"]["ok"] == 30
     assert load.versions == {"1.0.0": 30} and load.instances == {"app1-1": 30}
     assert len(load.timeline.successes()) == 40
+
+
+def test_several_workers_share_the_request_bound():
+    load = Load(FakeClient, workers=4, rate=10000, post_every=3, max_requests=101, max_seconds=10)
+    load.run()
+    assert load.requests == 101 and load.answered == 101 and not load.failures
+    assert load.sent["GET"] + load.sent["POST"] == 101 and load.sent["POST"] >= 101 // 3 - 4
 
 
 def test_failed_and_wrong_answers_are_failures_with_their_text():
