@@ -10,7 +10,7 @@ names the tests the scenario runs, in order. ``--tests a,b`` (or ``KAIZEN_SITE_T
 those, in the same order; a name the scenario does not have is an error (exit 2), so a misspelt
 selection never passes by running nothing.
 
-Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring) and a summary with every
+Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring, packages) and a summary with every
 goal to RESULTS/<prefix-or-site>.json, written whole each run. Exit 1 when a check failed.
 """
 
@@ -29,12 +29,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest.app import AppTests  # noqa: E402 - after the path to the harness
 from labtest.hosts import Lab  # noqa: E402
 from labtest.monitoring import MonitoringTests  # noqa: E402
+from labtest.packages import PackageTests  # noqa: E402
+from labtest.patroni import PatroniTests  # noqa: E402
 from labtest.postgresql import PostgresTests  # noqa: E402
 from labtest.redis import RedisTests  # noqa: E402
 from labtest.report import Report, log, save  # noqa: E402
 from labtest.runs import Runner, converge_times, failure_text  # noqa: E402
 
-TIERS = ("app", "postgresql", "redis", "monitoring")
+TIERS = ("app", "postgresql", "redis", "monitoring", "packages")
 
 
 class Scenario:
@@ -48,12 +50,15 @@ class Scenario:
     def tier(self, name: str) -> t.Any:
         """The tier's tests, made on first use (a scenario without a tier's settings never makes them)."""
         if name not in self._tiers:
-            settings, report = self.site[name], self.reports[name]
+            settings, report = self.site[name], self.reports.get(name)
             self._tiers[name] = {
                 "app": lambda: AppTests(settings, self.site["ca"], report, self.runner, self.lab),
                 "postgresql": lambda: PostgresTests(settings, report, self.runner, self.lab),
                 "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
                 "monitoring": lambda: MonitoringTests(settings, report, self.lab),
+                "packages": lambda: PackageTests(settings, report, self.runner),
+                # The PostgreSQL tier under Patroni: its figures go with the tier's.
+                "patroni": lambda: PatroniTests(settings, self.site["ca"], self.tier("postgresql"), self.reports["postgresql"], self.runner, self.lab),
             }[name]()
         return self._tiers[name]
 
@@ -102,12 +107,24 @@ class Scenario:
             "pg_failover": of("postgresql", "failover"),
             "pg_switchover": of("postgresql", "switchover"),
             "pg_bad_input": of("postgresql", "bad_input"),
-            "pg_reconverge": of("postgresql", "reconverge"),
             "pg_settings": of("postgresql", "settings_change"),
             "pg_verify": of("postgresql", "verify"),
+            "pg_patroni_convert": of("patroni", "convert"),
+            "pg_patroni_monitoring": of("patroni", "monitoring"),
+            "pg_auto_failover": of("patroni", "auto_failover"),
+            "pg_postgres_kill": of("patroni", "kill_postgres"),
+            "pg_partition": of("patroni", "partition"),
+            "etcd_membership": of("patroni", "etcd_membership"),
+            "etcd_one_down": of("patroni", "etcd_one_down"),
+            "etcd_quorum_lost": of("patroni", "etcd_quorum_lost"),
+            "pg_patroni_switchover": of("patroni", "switchover"),
+            "pg_patroni_reconverge": of("patroni", "reconverge"),
+            "pg_patroni_settings": of("postgresql", "settings_change"),
+            "pg_patroni_verify": of("patroni", "verify"),
             "redis_failover": of("redis", "failover"),
             "redis_bad_input": of("redis", "bad_input"),
             "redis_verify": of("redis", "verify"),
+            "apt_stalled_mirror": of("packages", "stalled_mirror"),
             "verify_after": lambda: self.verify_cli("after"),
         }
 

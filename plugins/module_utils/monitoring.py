@@ -41,10 +41,12 @@ EXPORTER_JOBS: tuple[tuple[str, str, str], ...] = (
     ("nginx_log", "exporters_nginx_log_port", "exporters_nginx_log_enabled"),
 )
 
-JOBS = ("node", "postgres", "redis", "nginx", "nginx_log", "docker", "kaizen", "prometheus", "alertmanager")
+JOBS = ("node", "postgres", "redis", "nginx", "nginx_log", "docker", "kaizen", "prometheus", "alertmanager", "etcd")
 # The inventory group whose hosts each job scrapes ("": every host of a site group).
 JOB_GROUPS = {"node": "", "postgres": "postgres", "redis": "redis", "nginx": "loadbalancers", "nginx_log": "loadbalancers",
-              "docker": "app", "kaizen": "app", "prometheus": "monitoring", "alertmanager": "monitoring"}
+              "docker": "app", "kaizen": "app", "prometheus": "monitoring", "alertmanager": "monitoring",
+              # Only when Patroni runs the PostgreSQL tier (Patroni's own metrics come through the node exporter).
+              "etcd": "etcd"}
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 # Milliseconds per unit of a Prometheus duration, in the order the units are written.
@@ -151,6 +153,10 @@ class _Jobs:
         return entries
 
     def _hosts(self, job: str) -> list[str]:
+        if job == "etcd":
+            if not self.topology.members("postgres") or self.topology.postgres_ha_mode() != "patroni":
+                return []
+            return self.topology.etcd_members()
         for name, _port_var, enabled_var in EXPORTER_JOBS:
             if name == job:
                 return [host for host in self.group_hosts(JOB_GROUPS[job]) if _enabled(self.host_value(host, enabled_var, True))]
@@ -170,8 +176,8 @@ class _Jobs:
             base = _port(self.host_value(host, "app_port_base", 8080), "app_port_base of %s" % host)
             count = _count(self.host_value(host, "app_instances", 2), "app_instances of %s" % host)
             return [_port(base + index, "app_port_base + app_instances of %s" % host) for index in range(count)]
-        port_var = "%s_port" % job
-        return [_port(self.host_value(host, port_var, {"prometheus": 9090, "alertmanager": 9093}[job]),
+        port_var = {"etcd": "etcd_metrics_port"}.get(job, "%s_port" % job)
+        return [_port(self.host_value(host, port_var, {"prometheus": 9090, "alertmanager": 9093, "etcd": 2381}[job]),
                       "%s of %s" % (port_var, host))]
 
 

@@ -408,7 +408,8 @@ def verify_cluster(states: t.Mapping[str, t.Any], hosts: t.Sequence[str], names:
         if host == primary:
             continue
         receiver = _get(states[host], "wal_receiver", {}) or {}
-        row = connected.get(names.get(host, host))
+        # The role's replicas connect under their slot name, Patroni's under the member (host) name.
+        row = connected.get(names.get(host, host)) or connected.get(host)
         if receiver.get("status") != "streaming":
             problems.append("%s: standby is not streaming from %s (WAL receiver: %s)" % (host, primary, receiver.get("status") or "none"))
             continue

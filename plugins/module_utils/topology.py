@@ -392,12 +392,40 @@ class Topology:
             )
         return primaries[0]
 
+    # PostgreSQL high availability: Patroni, and etcd for its leader lock
+
+    def postgres_ha_mode(self) -> str:
+        """How the PostgreSQL primary is chosen after deployment: ``patroni`` (automatic failover, with etcd) or ``manual``
+        (an operator runs the failover playbook). ``postgresql_ha_mode`` of the PostgreSQL hosts; ``auto`` (the default)
+        is ``patroni`` when the site has hosts for an etcd quorum of three, else ``manual``."""
+        hosts = self.members("postgres")
+        value = str(self.var(hosts[0], "postgresql_ha_mode", "auto") if hosts else "auto").strip().lower()
+        if value == "auto":
+            return "patroni" if len(self.etcd_members()) >= 3 else "manual"
+        return value
+
+    def etcd_members(self) -> list[str]:
+        """The etcd cluster: group ``etcd`` when the inventory has it, else the PostgreSQL hosts and then the first other
+        site hosts (in site order) until there are three."""
+        if self.has_group("etcd"):
+            return self.members("etcd")
+        members = list(self.members("postgres"))
+        for host in self.site_hosts():
+            if len(members) >= 3:
+                break
+            if host not in members:
+                members.append(host)
+        return members
+
     def summary(self) -> dict[str, t.Any]:
         """What the topology resolves to, for display (the preflight play prints it)."""
         result: dict[str, t.Any] = {group: self.members(group) for group in SITE_GROUPS}
         if self.members("postgres"):
             result["postgres_primary"] = self.postgres_primary()
             result["postgres_replicas"] = self.postgres_replicas()
+            result["postgres_ha_mode"] = self.postgres_ha_mode()
+            if result["postgres_ha_mode"] == "patroni":
+                result["etcd"] = self.etcd_members()
         if self.members("redis"):
             result["redis_primary"] = self.redis_primary()
             result["redis_replicas"] = self.redis_replicas()
@@ -439,6 +467,7 @@ def topology_problems(
     checks: list[tuple[str, t.Callable[[], list[str]]]] = [
         ("PostgreSQL roles", lambda: postgres_problems(topology)),
         ("Redis roles and Sentinel", lambda: redis_problems(topology)),
+        ("PostgreSQL high availability", lambda: ha_problems(topology)),
         ("addresses", lambda: address_problems(topology)),
         ("CIDRs", lambda: cidr_problems(topology)),
         ("required secrets", lambda: secret_problems(topology, required_secrets if required_secrets is not None else {})),
@@ -539,6 +568,52 @@ def postgres_problems(topology: Topology) -> list[str]:
     if not problems:
         problems.extend(_primary_problems(assignments, "postgres", "PostgreSQL"))
     return problems
+
+
+HA_MODES = ("auto", "patroni", "manual")
+ETCD_SIZES = (3, 5)
+
+
+def ha_problems(topology: Topology) -> list[str]:
+    """A valid ``postgresql_ha_mode``, the same on every PostgreSQL host; with Patroni, an etcd cluster that can keep a
+    quorum: 3 or 5 members (one is enough for a site without replicas)."""
+    hosts = topology.members("postgres")
+    if not hosts:
+        return []
+    findings: list[tuple[str, str]] = []
+    modes: dict[str, str] = {}
+    for host in hosts:
+        value, why = _read_var(topology, host, "postgresql_ha_mode")
+        if why:
+            findings.append((host, why))
+            continue
+        mode = str("auto" if value in (None, "") else value).strip().lower()
+        if mode not in HA_MODES:
+            findings.append((host, "postgresql_ha_mode is %r; it must be one of %s" % (value, ", ".join(HA_MODES))))
+        else:
+            modes[host] = mode
+    problems = _by_hosts(findings)
+    if problems:
+        return problems
+    if len(set(modes.values())) > 1:
+        return ["postgres: postgresql_ha_mode differs between PostgreSQL hosts (%s); set it once in group_vars"
+                % ", ".join("%s: %s" % item for item in modes.items())]
+    if topology.postgres_ha_mode() != "patroni":
+        return []
+    members = topology.etcd_members()
+    chosen = "group etcd" if topology.has_group("etcd") else "the PostgreSQL hosts and the first other site hosts"
+    replicas = len(hosts) > 1
+    if len(members) in ETCD_SIZES or (len(members) == 1 and not replicas):
+        return []
+    if len(members) % 2 == 0:
+        why = "an even number of members tolerates no more failures than one member fewer, and two halves cannot elect a leader"
+    elif len(members) < 3:
+        why = "Patroni keeps its leader lock in etcd, and fewer than three members cannot keep a quorum when one host is lost"
+    else:
+        why = "use 3 or 5 members: more makes every write wait for more hosts"
+    return ["etcd: %d member(s) (%s, from %s): %s. Put 3 or 5 hosts in group etcd%s, or set postgresql_ha_mode: manual "
+            "(an operator then runs the failover playbook when the primary is lost)"
+            % (len(members), ", ".join(members) or "none", chosen, why, "" if replicas else " (or 1 for a site without replicas)")]
 
 
 def redis_problems(topology: Topology) -> list[str]:

@@ -147,6 +147,13 @@ BAD_CASES = {
     "missing_secret": [
         "app1: required secret pki_ca_passphrase still holds the CHANGE_ME... placeholder",
     ],
+    "patroni_without_quorum": [
+        "etcd: 2 member(s) (pg1, pg2, from the PostgreSQL hosts and the first other site hosts)",
+        "set postgresql_ha_mode: manual",
+    ],
+    "patroni_without_api_password": [
+        "postgresql_patroni_api_password",
+    ],
 }
 
 

@@ -31,6 +31,10 @@ class Lab:
         return subprocess.run(["docker", "exec", "-i", self.container(host), *argv], input=stdin, capture_output=True,
                               text=True, check=False, timeout=timeout)
 
+    def spawn(self, host: str, argv: t.Sequence[str]) -> subprocess.Popen:
+        """Start a command as root inside the host in the background (the caller waits for it, bounded)."""
+        return subprocess.Popen(["docker", "exec", self.container(host), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def kill(self, host: str) -> float:
         """Kill the host's container (SIGKILL, no warning); returns when (monotonic).
 

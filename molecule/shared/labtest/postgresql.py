@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import typing as t
 
-from labtest.runs import failure_text, recap, task_hosts, task_lines
+from labtest.runs import failure_text, task_hosts
 from labtest.writers import PgInserts, Writer
 
 MIN_ACKS = 50
@@ -234,17 +234,6 @@ class PostgresTests:
             self.report.check(run.returncode != 0 and expected in run.text and unchanged,
                               "bad input (%s): refused with %r, configuration and server untouched" % (name, expected))
         self.report.figure("bad_input", outcome)
-
-    def reconverge(self) -> None:
-        """The tier's playbook on the cluster the failover and switchover left changes nothing."""
-        run = self.runner.playbook("playbooks/postgresql.yml")
-        hosts = recap(run.stdout)
-        self.report.figure("reconverge_seconds", round(run.elapsed, 1))
-        self.report.check(run.returncode == 0 and set(hosts) >= set(self.hosts),
-                          "the PostgreSQL tier converges again on the established cluster (rc %d)" % run.returncode)
-        self.report.goal("reconverge_changed_tasks", sum(item["changed"] for item in hosts.values()) if hosts else None, 0,
-                         "tasks a converge changed after the failover and switchover (%s)" % {host: item["changed"] for host, item in hosts.items()})
-        self.report.check(not task_lines(run.stdout, "Copy the primary's data", "changed:"), "no replica was cloned again")
 
     def settings_change(self) -> None:
         """A postmaster setting restarts every host, replicas first; a reloadable one restarts none."""

@@ -114,19 +114,6 @@ def task_hosts(events: list[dict], task: str, kinds: tuple[str, ...] = ("task_ch
     return {event.get("host", "") for event in events if event.get("kind") in kinds and task in event.get("task", "")}
 
 
-def task_lines(stdout: str, task: str, needle: str) -> list[str]:
-    """Result lines of every run of the task named ``task`` (ansible default output) that contain ``needle``."""
-    found = []
-    inside = False
-    for line in stdout.splitlines():
-        if line.startswith("TASK ["):
-            inside = task in line
-            continue
-        if inside and needle in line and line.split(":")[0] in ("ok", "changed", "fatal", "failed"):
-            found.append(line)
-    return found
-
-
 RECAP = re.compile(r"(?m)^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 

@@ -100,7 +100,12 @@ class Writer(threading.Thread):
 
 class PgInserts:
     """One row per transaction (``INSERT INTO table (id) VALUES (number)``) through a libpq URL; a
-    connection is opened again after any error. A commit whose answer is lost raises :class:`InDoubt`."""
+    connection is opened again after any error. A commit whose answer is lost raises :class:`InDoubt`.
+    A server cut off from the network (no reset, no answer) fails the connection within seconds
+    (TCP keepalives and ``tcp_user_timeout``), as a careful client's would."""
+
+    # libpq connection options for a peer that vanishes without closing the connection.
+    DEAD_PEER = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2, "tcp_user_timeout": 3000}
 
     def __init__(self, url: str, table: str, password: str | None = None) -> None:
         self.url, self.table, self.password = url, table, password
@@ -111,7 +116,8 @@ class PgInserts:
 
         try:
             if self.connection is None or self.connection.closed:
-                self.connection = psycopg.connect(self.url, autocommit=False, **({"password": self.password} if self.password else {}))
+                self.connection = psycopg.connect(self.url, autocommit=False, **self.DEAD_PEER,
+                                                  **({"password": self.password} if self.password else {}))
             with self.connection.cursor() as cursor:
                 cursor.execute("INSERT INTO %s (id) VALUES (%%s)" % self.table, (number,))
             try:

@@ -44,15 +44,17 @@ TIERS = {
     "certificates": "certificates",
     "backup": "backup",
     "meta": "meta",
+    "patroni": "patroni",
 }
 SEVERITIES = {"critical", "warning", "none"}
-# vector(1): about the alerting pipeline as a whole, no host to name.
-WITHOUT_HOST = {"Watchdog"}
+# vector(1): about the alerting pipeline as a whole; sums over a cluster's members: about the cluster. No host to name.
+WITHOUT_HOST = {"Watchdog", "EtcdQuorumLost", "PatroniNoLeader"}
 # The dead man's switch is never silent: its tests see it firing at different times instead.
 ALWAYS_FIRING = {"Watchdog"}
 # Replicas per PostgreSQL primary and of the Redis master, as the role computes them.
-REPLICATED = {"postgres": 2, "redis": 2}
-SINGLE_HOST = {"postgres": 0, "redis": 0}
+# etcd members: 3 when Patroni runs the PostgreSQL tier, 0 on a single host (manual mode: no Patroni or etcd alert).
+REPLICATED = {"postgres": 2, "redis": 2, "etcd": 3}
+SINGLE_HOST = {"postgres": 0, "redis": 0, "etcd": 0}
 DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 AGGREGATION = re.compile(
     r"\b(sum|avg|min|max|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\b\s*(by|without)?\s*(\(([^()]*)\))?\s*(\()?"
@@ -82,6 +84,7 @@ def render(tier: str, replicas: dict, alerts: dict | None = None, trim_blocks: b
         "__prometheus_alerts": alert_defaults() if alerts is None else alerts,
         "__prometheus_postgres_replicas_expected": replicas["postgres"],
         "__prometheus_redis_replicas_expected": replicas["redis"],
+        "__prometheus_etcd_members_expected": replicas["etcd"],
     }
     return env.get_template(f"{tier}.rules.yml.j2").render(**variables)
 
@@ -184,7 +187,7 @@ def test_every_default_is_commented_and_well_typed():
         if match:
             assert lines[number - 1].lstrip().startswith("#") or "#" in line, f"{match.group(1)} has no comment saying what it is"
     for key, value in defaults.items():
-        if key.endswith("_for") or key in ("rate_window", "backup_metric_lookback"):
+        if key.endswith("_for") or key in ("rate_window", "backup_metric_lookback", "patroni_failover_lookback"):
             assert isinstance(value, str) and DURATION.match(value), f"{key}: {value!r} is not a Prometheus duration"
         else:
             assert isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0, f"{key}: {value!r} is not a positive number"
@@ -263,7 +266,8 @@ def test_no_replica_alerts_when_the_inventory_has_no_replicas():
     assert "PostgresReplicaMissing" not in single
     assert "redis_connected_slaves" in replicated["RedisReplicationBroken"]["expr"]
     assert "redis_connected_slaves" not in single["RedisReplicationBroken"]["expr"]
-    assert set(replicated) - set(single) == {"PostgresReplicaMissing"}
+    patroni = {"EtcdMemberDown", "EtcdQuorumLost", "EtcdNoLeader", "PatroniNoLeader", "PatroniFailoverHappened", "PatroniPaused"}
+    assert set(replicated) - set(single) == {"PostgresReplicaMissing"} | patroni  # a single host runs no Patroni
 
 
 def test_alert_names_are_unique():

@@ -65,7 +65,17 @@ def test_every_exporter_and_instance_the_inventory_implies():
     assert targets(jobs["kaizen"]) == [("app1", "10.0.0.11:8080"), ("app1", "10.0.0.11:8081"), ("app2", "10.0.0.12:9000")]
     assert targets(jobs["prometheus"]) == [("mon1", "10.0.0.6:9090")]
     assert targets(jobs["alertmanager"]) == [("mon1", "10.0.0.6:9093")]
-    assert monitoring.target_count(configs()) == 7 + 2 + 1 + 1 + 1 + 2 + 3 + 1 + 1
+    # Patroni runs the PostgreSQL tier (postgresql_ha_mode auto, three hosts for etcd): etcd's metrics.
+    assert targets(jobs["etcd"]) == [("db1", "10.0.0.21:2381"), ("db2", "[fd00::22]:2381"), ("lb1", "10.0.0.5:2381")]
+    assert jobs["etcd"]["static_configs"][0]["labels"]["group"] == "etcd"
+    assert monitoring.target_count(configs()) == 7 + 2 + 1 + 1 + 1 + 2 + 3 + 1 + 1 + 3
+
+
+def test_no_etcd_target_in_manual_mode():
+    manual = {host: dict(values, postgresql_ha_mode="manual") for host, values in HOSTVARS.items()}
+    assert "etcd" not in by_job(configs(manual))
+    patroni = {host: dict(values, postgresql_ha_mode="patroni", etcd_metrics_port=12381) for host, values in HOSTVARS.items()}
+    assert targets(by_job(configs(patroni))["etcd"])[0] == ("db1", "10.0.0.21:12381")
 
 
 def test_labels_name_the_host_site_and_region():

@@ -666,3 +666,50 @@ def test_a_failing_check_does_not_hide_the_others():
         "r1: redis_sentinel cannot be resolved ('vault_thing' is undefined)",
         "a1: required secret app_secret_key is not defined (required for hosts of group app; set it in the inventory's vault)",
     ]
+
+
+# --- PostgreSQL high availability: Patroni and etcd --------------------------------------------
+
+
+class TestHighAvailability:
+    PROD = {"loadbalancers": ["lb1"], "app": ["a1", "a2"], "postgres": ["pg1", "pg2"], "postgres_primary": ["pg1"],
+            "redis": ["r1"], "monitoring": ["m1"]}
+
+    def test_etcd_defaults_to_the_postgres_hosts_and_then_the_first_other_site_hosts(self):
+        groups, hostvars = inventory(self.PROD)
+        topology = Topology(groups, hostvars)
+        assert topology.etcd_members() == ["pg1", "pg2", "lb1"]
+        assert topology.postgres_ha_mode() == "patroni"
+        assert topology.summary()["etcd"] == ["pg1", "pg2", "lb1"]
+
+    def test_an_etcd_group_is_taken_as_it_is(self):
+        groups, hostvars = inventory(dict(self.PROD, etcd=["e1", "e2", "e3", "e4", "e5"]))
+        assert Topology(groups, hostvars).etcd_members() == ["e1", "e2", "e3", "e4", "e5"]
+        assert tp.ha_problems(Topology(groups, hostvars)) == []
+
+    def test_a_site_too_small_for_a_quorum_is_manual_by_default(self):
+        groups, hostvars = inventory({"postgres": ["pg1", "pg2"], "postgres_primary": ["pg1"], "app": ["pg1"]})
+        topology = Topology(groups, hostvars)
+        assert topology.postgres_ha_mode() == "manual" and "etcd" not in topology.summary()
+        assert tp.ha_problems(topology) == []
+
+    def test_patroni_asked_for_without_a_quorum_is_refused_naming_the_members(self):
+        groups, hostvars = inventory({"postgres": ["pg1", "pg2"], "postgres_primary": ["pg1"]},
+                                     {host: {"postgresql_ha_mode": "patroni"} for host in ("pg1", "pg2")})
+        problems = tp.ha_problems(Topology(groups, hostvars))
+        assert len(problems) == 1 and problems[0].startswith("etcd: 2 member(s) (pg1, pg2, from the PostgreSQL hosts")
+        assert "two halves cannot elect a leader" in problems[0] and "postgresql_ha_mode: manual" in problems[0]
+        groups, hostvars = inventory(dict(self.PROD, etcd=["e1", "e2", "e3", "e4"]))
+        assert "4 member(s)" in tp.ha_problems(Topology(groups, hostvars))[0]
+
+    def test_one_member_serves_a_site_without_replicas(self):
+        groups, hostvars = inventory({"postgres": ["s1"], "app": ["s1"]}, {"s1": {"postgresql_ha_mode": "patroni"}})
+        topology = Topology(groups, hostvars)
+        assert topology.etcd_members() == ["s1"] and topology.postgres_ha_mode() == "patroni"
+        assert tp.ha_problems(topology) == []
+
+    def test_bad_or_differing_modes_are_refused(self):
+        groups, hostvars = inventory(self.PROD, {"pg1": {"postgresql_ha_mode": "raft"}})
+        assert tp.ha_problems(Topology(groups, hostvars)) == ["pg1: postgresql_ha_mode is 'raft'; it must be one of auto, patroni, manual"]
+        groups, hostvars = inventory(self.PROD, {"pg1": {"postgresql_ha_mode": "manual"}})
+        assert "differs between PostgreSQL hosts (pg1: manual, pg2: auto)" in tp.ha_problems(Topology(groups, hostvars))[0]
