@@ -35,14 +35,20 @@ class Lab:
         """Start a command as root inside the host in the background (the caller waits for it, bounded)."""
         return subprocess.Popen(["docker", "exec", self.container(host), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def kill(self, host: str) -> float:
-        """Kill the host's container (SIGKILL, no warning); returns when (monotonic).
-
-        Docker writes /etc/hosts anew whenever it starts a container, where a real host keeps the file across a power
-        cut: it is read here and put back by :meth:`start`, so the host comes back as a real one would."""
+    def _keep_hosts_file(self, host: str) -> None:
+        # Docker writes /etc/hosts anew when it starts a container or connects it to a network, where a real host
+        # keeps the file across a power cut or a network outage: it is kept here and put back afterwards.
         saved = self.exec(host, "cat", "/etc/hosts")
         if saved.returncode == 0:
             self._hosts_files[host] = saved.stdout
+
+    def _restore_hosts_file(self, host: str) -> None:
+        if host in self._hosts_files:
+            self.exec(host, "sh", "-c", "cat > /etc/hosts", stdin=self._hosts_files.pop(host))
+
+    def kill(self, host: str) -> float:
+        """Kill the host's container (SIGKILL, no warning); returns when (monotonic)."""
+        self._keep_hosts_file(host)
         self.docker("kill", self.container(host))
         at = time.monotonic()
         self.say("killed %s" % host)
@@ -51,11 +57,24 @@ class Lab:
     def start(self, host: str, boot_seconds: int = 90) -> bool:
         """Start the host again and wait until systemd has booted it."""
         self.docker("start", self.container(host))
-        if host in self._hosts_files:
-            self.exec(host, "sh", "-c", "cat > /etc/hosts", stdin=self._hosts_files.pop(host))
+        self._restore_hosts_file(host)
         self.say("started %s" % host)
         return self.wait_for("%s to boot" % host, lambda: self.exec(host, "systemctl", "is-system-running").stdout.strip()
                              in ("running", "degraded"), boot_seconds)
+
+    def disconnect(self, host: str, network: str) -> float:
+        """Cut the host off from ``network`` (its processes live on); returns when (monotonic)."""
+        self._keep_hosts_file(host)
+        self.docker("network", "disconnect", network, self.container(host))
+        at = time.monotonic()
+        self.say("cut %s off from %s" % (host, network))
+        return at
+
+    def connect(self, host: str, network: str, address: str) -> None:
+        """Put the host back on ``network`` at ``address``."""
+        self.docker("network", "connect", "--ip", address, network, self.container(host), check=False)
+        self._restore_hosts_file(host)
+        self.say("reconnected %s to %s" % (host, network))
 
     def service(self, host: str, action: str, unit: str) -> bool:
         return self.exec(host, "systemctl", action, unit).returncode == 0

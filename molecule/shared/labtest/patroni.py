@@ -188,8 +188,7 @@ class PatroniTests:
         try:
             isolated = self.lab.spawn(old, ["bash", "-c", ISOLATED_CLIENT, "isolated", "150", self.pg.dbname, "partition_test"])
             time.sleep(2)
-            self.lab.docker("network", "disconnect", network, self.lab.container(old))
-            cut_at = time.monotonic()
+            cut_at = self.lab.disconnect(old, network)
             # Patroni demotes it: a standby, or (while it cannot tell where to replicate from) stopped.
             demoted = self.lab.wait_for("%s to stop accepting writes" % old,
                                         lambda: self.pg.psql(old, "SELECT pg_is_in_recovery()", timeout=5) != "f", self.ttl + 20, 0.5)
@@ -207,7 +206,7 @@ class PatroniTests:
                     isolated.wait(60)
                 except subprocess.TimeoutExpired:
                     isolated.kill()
-            self.lab.docker("network", "connect", "--ip", address, network, self.lab.container(old), check=False)
+            self.lab.connect(old, network, address)
         reconnected = time.monotonic()
         acked_inside = [int(line) for line in self.lab.exec(old, "cat", "/tmp/kaizen-isolated-acks").stdout.split() if line.isdigit()]
         new = self.pg.primary()
