@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 
 from labtest.runs import failure_text, recap
+from labtest.writers import interrupted
 
 AUTO_FAILOVER_SECONDS = 30
 POSTGRES_RESTART_SECONDS = 10
@@ -74,6 +75,16 @@ class PatroniTests:
     def leader(self) -> str | None:
         return next((member["name"] for member in self.cluster().get("members", []) if member.get("role") == "leader"
                      and member.get("state") == "running"), None)
+
+    def settled(self) -> bool:
+        """Every member runs, one leads and one is the synchronous standby (what Patroni restores after a failure)."""
+        members = self.cluster().get("members", [])
+        roles = [member.get("role") for member in members]
+        return (len(members) == len(self.hosts) and all(member.get("state") in ("running", "streaming") for member in members)
+                and roles.count("leader") == 1 and roles.count("sync_standby") == 1)
+
+    def wait_settled(self, seconds: float = 90) -> bool:
+        return self.lab.wait_for("a Patroni leader and a synchronous standby", self.settled, seconds)
 
     def streams_from(self, host: str, primary: str) -> bool:
         return any(item.split(":")[0] == host for item in self.pg.streaming(primary))
@@ -137,11 +148,7 @@ class PatroniTests:
             return
         self.pg.create_table(old, "auto_failover_test")
         writer = self.pg.start_writer("auto_failover_test", "auto_failover")
-        try:
-            killed_at = self.lab.kill(old)
-            recovered = writer.wait_for_recovery(killed_at, SETTLE_SECONDS, 90)
-        finally:
-            writer.stop()
+        killed_at, recovered = interrupted(writer, lambda: self.lab.kill(old), 90, SETTLE_SECONDS)
         self.report.goal("auto_failover_rto_seconds", round(recovered - killed_at, 2) if recovered else None, AUTO_FAILOVER_SECONDS,
                          "seconds from the primary's kill to the first acknowledged write, no command run")
         new = self.pg.primary()
@@ -162,14 +169,15 @@ class PatroniTests:
             return
         self.pg.create_table(leader, "restart_test")
         writer = self.pg.start_writer("restart_test", "postgres_kill")
-        try:
+
+        def kill_postmaster() -> float:
             pid = self.lab.exec(leader, "sh", "-c", "head -1 %s/postmaster.pid" % self.settings["data_dir"]).stdout.strip()
-            killed_at = time.monotonic()
+            at = time.monotonic()
             self.report.check(pid.isdigit() and self.lab.exec(leader, "kill", "-9", pid).returncode == 0,
                               "the postmaster (pid %s) of %s killed" % (pid, leader))
-            recovered = writer.wait_for_recovery(killed_at, SETTLE_SECONDS, 60)
-        finally:
-            writer.stop()
+            return at
+
+        killed_at, recovered = interrupted(writer, kill_postmaster, 60, SETTLE_SECONDS)
         self.report.goal("postgres_kill_rto_seconds", round(recovered - killed_at, 2) if recovered else None, POSTGRES_RESTART_SECONDS,
                          "seconds from PostgreSQL's kill on the primary to the first acknowledged write")
         self.report.check(self.leader() == leader and self.pg.primary() == leader, "no failover: %s is still the primary" % leader)
@@ -294,8 +302,8 @@ class PatroniTests:
         finally:
             for host in victims:
                 self.lab.service(host, "start", "etcd")
-        back = self.lab.wait_for("a Patroni leader again", lambda: self.pg.primary() is not None and self.leader() is not None, 120)
-        self.report.check(back, "with etcd back, Patroni leads again (%s)" % self.leader())
+        back = self.wait_settled(120)
+        self.report.check(back, "with etcd back, Patroni leads again (%s) with a synchronous standby" % self.leader())
 
     def wait_alert(self, name: str, seconds: float) -> float | None:
         """When Prometheus first reports ``name`` firing (None: not within ``seconds``)."""
@@ -314,6 +322,7 @@ class PatroniTests:
 
     def switchover(self) -> None:
         """``kaizen-hybrid switchover --to`` a replica, through Patroni, under the writer."""
+        self.wait_settled()
         members = self.cluster().get("members", [])
         old = self.leader()
         # In synchronous mode Patroni hands the primary only to its synchronous standby.

@@ -17,7 +17,7 @@ import json
 import typing as t
 
 from labtest.runs import failure_text, task_hosts
-from labtest.writers import PgInserts, Writer
+from labtest.writers import PgInserts, Writer, interrupted
 
 MIN_ACKS = 50
 FAILOVER_RTO_SECONDS = 15
@@ -131,15 +131,18 @@ class PostgresTests:
             return
         self.create_table(old, "failover_test")
         writer = self.start_writer("failover_test", "failover")
-        try:
-            killed_at = self.lab.kill(old)
-            run = self.runner.cli("failover")
-            self.report.figure("failover_playbook_seconds", round(run.elapsed, 1))
-            self.report.check(run.returncode == 0, "kaizen-hybrid failover promoted a replica (exit %d: %s)" % (
-                run.returncode, failure_text(run.events)))
-            recovered = writer.wait_for_recovery(killed_at, SETTLE_SECONDS, 60)
-        finally:
-            writer.stop()
+        runs = []
+
+        def kill_and_fail_over() -> float:
+            at = self.lab.kill(old)
+            runs.append(self.runner.cli("failover"))
+            return at
+
+        killed_at, recovered = interrupted(writer, kill_and_fail_over, 60, SETTLE_SECONDS)
+        if runs:
+            self.report.figure("failover_playbook_seconds", round(runs[0].elapsed, 1))
+            self.report.check(runs[0].returncode == 0, "kaizen-hybrid failover promoted a replica (exit %d: %s)" % (
+                runs[0].returncode, failure_text(runs[0].events)))
         self.report.goal("failover_rto_seconds", round(recovered - killed_at, 2) if recovered else None, FAILOVER_RTO_SECONDS,
                          "seconds from the kill to the first acknowledged write on the new primary")
         errors = [at for at, _text in writer.errors if at > killed_at]

@@ -16,7 +16,7 @@ import typing as t
 import uuid
 
 from labtest.runs import failure_text, failures, recap
-from labtest.writers import RedisSets, Writer
+from labtest.writers import RedisSets, Writer, interrupted
 
 FAILOVER_SECONDS = 10
 MIN_ACKS = 50
@@ -96,14 +96,10 @@ class RedisTests:
                            "%sfailover:%s:" % (self.connection["key_prefix"], uuid.uuid4().hex[:8]))
         writer = Writer(writes, error_pause=0.05, max_seconds=120)
         writer.start()
-        try:
-            self.report.goal("failover_acknowledged_before", len(writer.acked) if writer.wait_for_acks(MIN_ACKS, 30) else len(writer.acked),
-                             MIN_ACKS, "writes acknowledged before the kill", at_least=True)
-            last_before = writer.timeline.successes()[-1] if writer.acked else None
-            killed_at = self.lab.kill(old)
-            recovered = writer.wait_for_recovery(killed_at, SETTLE_SECONDS, 60)
-        finally:
-            writer.stop()
+        writer.wait_for_acks(MIN_ACKS, 30)
+        self.report.goal("failover_acknowledged_before", len(writer.acked), MIN_ACKS, "writes acknowledged before the kill", at_least=True)
+        last_before = writer.timeline.successes()[-1] if writer.acked else None
+        killed_at, recovered = interrupted(writer, lambda: self.lab.kill(old), 60, SETTLE_SECONDS)
         self.report.goal("failover_seconds", round(recovered - killed_at, 3) if recovered else None, FAILOVER_SECONDS,
                          "seconds from the master's kill to the first acknowledged write on a new master")
         self.report.figure("outage_seconds", round(recovered - last_before, 3) if recovered and last_before else None)

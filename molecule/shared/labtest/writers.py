@@ -98,6 +98,17 @@ class Writer(threading.Thread):
         return self.timeline.recovery(moment)
 
 
+def interrupted(writer: Writer, interrupt: t.Callable[[], float], seconds: float, settle: float = 3.0) -> tuple[float, float | None]:
+    """While ``writer`` runs: ``interrupt()`` (a kill, a cut; it returns when the interruption happened, on the
+    writer's clock), then wait at most ``seconds`` until writes succeed again and have for ``settle`` seconds. The
+    writer is stopped in any case. Returns ``(moment, recovery)``, the recovery None when writes never came back."""
+    try:
+        moment = interrupt()
+        return moment, writer.wait_for_recovery(moment, settle, seconds)
+    finally:
+        writer.stop()
+
+
 class PgInserts:
     """One row per transaction (``INSERT INTO table (id) VALUES (number)``) through a libpq URL; a
     connection is opened again after any error. A commit whose answer is lost raises :class:`InDoubt`.

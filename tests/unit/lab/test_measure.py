@@ -236,3 +236,44 @@ def test_a_goal_writes_its_figure_before_it_judges():
     assert document["rto"] == 7.5 and document["pause"] == 6.0 and document["ratio"] is None
     assert document["goals"]["pause"] == {"value": 6.0, "rule": "<=", "limit": 5, "met": False}
     assert document["checks_passed"] == 2 and len(document["checks_failed"]) == 2
+
+
+def test_an_interruption_is_measured_and_the_writer_stopped_whatever_happens():
+    clock = FakeClock()
+    down = {"from": None}
+
+    def operation(number: int) -> None:
+        clock.now += 0.01
+        if down["from"] is not None and down["from"] <= clock.now < down["from"] + 4.0:
+            raise ConnectionError("gone")
+
+    writer = Writer(operation, interval=0.09, error_pause=0.1, max_seconds=60.0, clock=clock, sleep=clock.sleep)
+
+    def interrupt() -> float:
+        down["from"] = clock.now
+        return clock.now
+
+    # The writer runs in this thread here: run it for a while around the interruption, then measure.
+    for _step in range(20):
+        writer.operation(0)
+        writer.timeline.record(clock.now, True)
+        clock.sleep(0.1)
+    moment = interrupt()
+    for _step in range(80):
+        try:
+            writer.operation(0)
+            writer.timeline.record(clock.now, True)
+        except ConnectionError:
+            writer.timeline.record(clock.now, False)
+        clock.sleep(0.1)
+    from labtest.writers import interrupted
+    measured, recovered = interrupted(writer, lambda: moment, 5.0, 1.0)
+    assert measured == moment and recovered is not None and 4.0 <= recovered - moment < 4.3
+
+    def failing() -> float:
+        raise RuntimeError("the kill failed")
+
+    stopped = Writer(lambda number: None, clock=clock, sleep=clock.sleep)
+    with pytest.raises(RuntimeError):
+        interrupted(stopped, failing, 5.0)
+    assert stopped._stopping.is_set()
