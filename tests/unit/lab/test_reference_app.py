@@ -265,14 +265,25 @@ def metric_value(text: str, name: str, **labels: str) -> float:
     raise AssertionError("no %s%r in the metrics" % (name, labels))
 
 
+def settled_metrics(port: int) -> tuple[int, dict[str, str], bytes]:
+    """/metrics once no other request is in flight: a request is counted after its answer is
+    sent, so the client can read the answer before the server thread has counted it."""
+    deadline = time.monotonic() + REQUEST_TIMEOUT
+    while True:
+        answer = request(port, "GET", "/metrics")
+        if metric_value(answer[2].decode(), "kaizen_http_requests_in_flight") == 1 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.02)
+
+
 def test_metrics_count_the_requests_by_route(app):
     request(app.port, "GET", "/version")
-    before = request(app.port, "GET", "/metrics")[2].decode()
+    before = settled_metrics(app.port)[2].decode()
     for _attempt in range(3):
         request(app.port, "GET", "/version")
     request(app.port, "GET", "/api/notes/987654321")
     request(app.port, "GET", "/nowhere/123456789")
-    status, headers, data = request(app.port, "GET", "/metrics")
+    status, headers, data = settled_metrics(app.port)
     assert status == 200 and headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = data.decode()
     assert "# TYPE kaizen_http_requests_total counter" in text
