@@ -56,7 +56,8 @@ def test_lab_up_and_down_on_a_lab_of_its_own(lab, tmp_path, monkeypatch):
     address = str(next(ipaddress.ip_network(subnet).hosts()) + 10)
     checkout = stage_checkout(tmp_path / "checkout")
     (checkout / "inventories" / "lab" / "hosts.yml").write_text(
-        "all:\n  children:\n    loadbalancers:\n      hosts:\n        %s:\n          kaizen_address: %s\n" % (host, address)
+        "all:\n  children:\n    lab_hosts:\n      children:\n        loadbalancers:\n          hosts:\n            %s:\n"
+        "              kaizen_address: %s\n" % (host, address)
     )
     (checkout / "inventories" / "lab" / "group_vars" / "all" / "zz-apitest.yml").write_text(
         "lab_network: %s\nlab_subnet: %s\n" % (network, subnet)
@@ -77,6 +78,14 @@ def test_lab_up_and_down_on_a_lab_of_its_own(lab, tmp_path, monkeypatch):
         assert inspect["NetworkSettings"]["Networks"][network]["IPAddress"] == address
         booted = docker("exec", container, "systemctl", "is-system-running", check=False).stdout.strip()
         assert booted in ("running", "degraded")
+        # The operator reaches the host over SSH, its key checked, and may use sudo.
+        ssh = subprocess.run(
+            ["ssh", "-i", str(state / "ssh" / "id_ed25519"), "-o", "UserKnownHostsFile=%s" % (state / "ssh" / "known_hosts"),
+             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "deploy@%s" % address,
+             "sudo", "-n", "id", "-un"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert (ssh.returncode, ssh.stdout.strip()) == (0, "root"), ssh.stderr
         # What `lab up` prints after its deploy: lab/summary.yml's description.
         monkeypatch.setenv("KAIZEN_LAB_STATE", str(state))
         monkeypatch.setenv("KAIZEN_HYBRID_ARTIFACTS", str(tmp_path / "artifacts"))
