@@ -16,7 +16,7 @@ export PY_COLORS ?= 0
 LAB_INVENTORY := inventories/lab
 
 .PHONY: venv tools engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
-        test check lint unit sanity molecule site single api build clean
+        test check lint unit sanity molecule site single api bench build clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -94,6 +94,11 @@ site: venv image
 
 single: venv image
 	molecule test -s single
+
+# Converge speed against the apt floor on new lab hosts (not part of make test;
+# about half an hour): .results/bench.json. MITOGEN=1: with Mitogen.
+bench: venv image app-image
+	python3 lab/bench.py $(if $(MITOGEN),--mitogen)
 
 build: venv
 	ansible-galaxy collection build --force --output-path build/
