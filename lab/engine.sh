@@ -28,14 +28,15 @@ start_apt_cache() {
   # The cache forwards Debian requests to this machine's own mirror.
   here="$(cd "$(dirname "$0")" && pwd)"
   "$here/apt-mirror.sh" | sed 's#/*$#/#' >/etc/apt-cacher-ng/backends_debian
-  # No partial files handed out: an upstream that stops sending fails the
-  # download within NetworkTimeout instead of holding its readers, and the
-  # small release files are fetched for each client, never shared while in
-  # flight (two hosts asking for the same InRelease at once were both handed
-  # a truncated copy, and waited with no connection open).
+  # An upstream that stops sending fails the download within NetworkTimeout
+  # instead of holding every client that shares it (two hosts asking for the
+  # same InRelease at once were both handed a truncated copy and waited with
+  # no connection open); the hosts' apt then retries (roles/common). Not
+  # DontCache: a remapped repository passed through uncached is asked of its
+  # alias (secdeb) and answers 400.
   local conf=/etc/apt-cacher-ng/zz_kaizen.conf
   local want
-  want=$'# kaizen lab/engine.sh\nNetworkTimeout: 30\nDontCache: (InRelease|Release|Release\\.gpg)$\n'
+  want=$'# kaizen lab/engine.sh\nNetworkTimeout: 30\n'
   if [ "$(cat "$conf" 2>/dev/null)"$'\n' != "$want" ]; then
     printf '%s' "$want" >"$conf"
     # A running cache reads its settings at start only.
