@@ -8,13 +8,17 @@ operations appear with their playbooks), ``run`` for any playbook, and ``lab up`
 local lab of a checkout. Live progress on a terminal, a summary table at the
 end; ``--json`` prints the events as JSON lines instead.
 
-Exit codes (see :data:`EXIT_CODES`)::
+Exit codes (see :data:`EXIT_CODES`): a run that ran exits with ansible-playbook's
+own status, so scripts that wrap both read them alike; the command's own codes
+do not collide with it::
 
     0    the run succeeded
-    1    the run failed: a task failed, a host was unreachable, or Ansible
-         refused the playbook or inventory
-    2    invalid usage or inputs; nothing was started
-    3    environment: the collection or the checkout was not found, the lab's
+    1    the run failed with an error of Ansible's (1 also when its status is unknown)
+    2    a task failed on a host (ansible-playbook's code)
+    4    a host was unreachable, or Ansible could not parse the playbook or inventory
+         (ansible-playbook's code)
+    64   invalid usage or inputs; nothing was started
+    69   environment: the collection or the checkout was not found, the lab's
          engine or base image could not be made
     124  the run hit --timeout
     130  cancelled (Ctrl-C)
@@ -60,18 +64,21 @@ from .runner import RunHandle, run_playbook_async
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_ENVIRONMENT = 3
+EXIT_USAGE = 64  # sysexits EX_USAGE
+EXIT_ENVIRONMENT = 69  # sysexits EX_UNAVAILABLE
 EXIT_TIMEOUT = 124
 EXIT_CANCELED = 130
 EXIT_CODES = {
     EXIT_OK: "the run succeeded",
-    EXIT_FAILED: "the run failed (a task failed, a host was unreachable, or Ansible refused the playbook or inventory)",
+    EXIT_FAILED: "the run failed with an error of Ansible's (also when ansible-playbook's status is unknown)",
+    2: "a task failed on a host (ansible-playbook's code)",
+    4: "a host was unreachable, or Ansible could not parse the playbook or inventory (ansible-playbook's code)",
     EXIT_USAGE: "invalid usage or inputs; nothing was started",
     EXIT_ENVIRONMENT: "environment: collection or checkout not found, lab engine or image could not be made",
     EXIT_TIMEOUT: "the run hit --timeout",
     EXIT_CANCELED: "cancelled (Ctrl-C)",
 }
+_OWN_CODES = frozenset((EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_TIMEOUT, EXIT_CANCELED))
 # After Ctrl-C, how long to wait for ansible-playbook to stop (seconds).
 CANCEL_WAIT = 30.0
 # Bounds of the lab's shell steps (seconds).
@@ -80,7 +87,14 @@ IMAGE_TIMEOUT = 1800
 
 
 def _exit_code(result: RunResult) -> int:
-    return {"successful": EXIT_OK, "canceled": EXIT_CANCELED, "timeout": EXIT_TIMEOUT}.get(result.status, EXIT_FAILED)
+    """0, 124 or 130 by the run's status; a failed run exits with ansible-playbook's status (1 when unknown)."""
+    by_status = {"successful": EXIT_OK, "canceled": EXIT_CANCELED, "timeout": EXIT_TIMEOUT}
+    if result.status in by_status:
+        return by_status[result.status]
+    rc = result.rc
+    if isinstance(rc, int) and 0 < rc < 256 and rc not in _OWN_CODES:
+        return rc
+    return EXIT_FAILED
 
 
 class Output:
@@ -284,7 +298,11 @@ def _wait(handle: RunHandle, output: Output) -> RunResult:
 
 
 def _parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    """``-e`` as ansible-playbook reads it: ``@FILE``, a JSON/YAML mapping, or ``key=value`` pairs
+    (several in one argument, quoted values kept whole); later arguments win."""
     import yaml
+    from ansible.errors import AnsibleError
+    from ansible.parsing.splitter import parse_kv
 
     merged: dict[str, Any] = {}
     for value in values:
@@ -295,16 +313,19 @@ def _parse_extra_vars(values: tuple[str, ...]) -> dict[str, Any]:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
             except (OSError, yaml.YAMLError) as exc:
                 raise click.BadParameter("cannot read %s: %s" % (path, exc), param_hint="-e") from None
-        elif value.startswith("{"):
+        elif value.startswith(("{", "[")):
             try:
                 data = yaml.safe_load(value)
             except yaml.YAMLError as exc:
                 raise click.BadParameter("not a YAML/JSON mapping: %s" % exc, param_hint="-e") from None
-        elif "=" in value:
-            key, raw = value.split("=", 1)
-            data = {key.strip(): raw}
         else:
-            raise click.BadParameter("expected KEY=VALUE, @FILE or a JSON/YAML mapping, got %r" % value, param_hint="-e")
+            try:
+                data = parse_kv(value)
+            except AnsibleError as exc:
+                raise click.BadParameter("cannot parse %r: %s" % (value, str(exc).splitlines()[0]), param_hint="-e") from None
+            # parse_kv keeps words without "=" under _raw_params: ansible-playbook ignores them, we refuse them.
+            if not data or "_raw_params" in data:
+                raise click.BadParameter("expected KEY=VALUE pairs, @FILE or a JSON/YAML mapping, got %r" % value, param_hint="-e")
         if not isinstance(data, dict):
             raise click.BadParameter("%r does not give a mapping" % value, param_hint="-e")
         merged.update(data)
@@ -318,6 +339,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="KEY=VALUE|@FILE|JSON",
                      help="Extra variables (repeatable); never secrets."),
         click.option("-l", "--limit", help="Limit to a host pattern."),
+        click.option("-u", "--user", "remote_user", help="Connect as this user (ansible_user)."),
+        click.option("-K", "--ask-become-pass", is_flag=True, help="Prompt for the sudo (become) password."),
         click.option("-t", "--tags", help="Only tasks with these tags (comma separated)."),
         click.option("--skip-tags", help="Skip tasks with these tags (comma separated)."),
         click.option("-C", "--check", is_flag=True, help="Report what would change; change nothing."),
@@ -326,6 +349,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--vault-password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="File holding the vault password (or a script printing it)."),
         click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password."),
+        click.option("--vault-id", "vault_ids", multiple=True, metavar="[LABEL@]FILE",
+                     help="A vault identity: its password file or script (repeatable; not 'prompt': use --ask-vault-pass)."),
         click.option("--timeout", type=click.IntRange(1), help="Stop the run after this many seconds."),
         click.option("--artifacts-dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Where run artifacts go (default ~/.local/state/kaizen-hybrid/artifacts)."),
@@ -346,8 +371,15 @@ def _api_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 
         def vault() -> str:  # the password stays in memory only
             return password
+    secret_vars = {}
+    if kwargs.get("ask_become_pass"):
+        # Like ansible-playbook -K: one password for every host, never on a command line or in the artifacts.
+        secret_vars["ansible_become_password"] = getpass.getpass("BECOME password: ")
     options = {
         "extra_vars": _parse_extra_vars(kwargs.get("extra_vars") or ()),
+        "secret_vars": secret_vars,
+        "remote_user": kwargs.get("remote_user"),
+        "vault_ids": list(kwargs.get("vault_ids") or ()),
         "limit": kwargs.get("limit"),
         "tags": kwargs.get("tags"),
         "skip_tags": kwargs.get("skip_tags"),
@@ -386,8 +418,8 @@ def _guarded(output: Output, action: Callable[[], int]) -> int:
 def cli() -> None:
     """Run the kaizen.hybrid playbooks: deploy, verify, switch or fail over PostgreSQL, drive the local lab.
 
-    Operations still to come (rolling update, backup, restore) appear here as
-    their playbooks are added to the collection.
+    Operations still to come (backup, restore) appear here as their playbooks
+    are added to the collection.
     """
 
 

@@ -56,12 +56,10 @@ from .collection import Collection, locate_collection
 from .errors import KaizenHybridError, ValidationError
 from .events import Event, RunStatusChanged, parse_event
 from .result import ResultBuilder, RunResult
-from .validation import RunRequest, build_request
+from .validation import RUN_VAULT_ID, RunRequest, build_request
 
 log = logging.getLogger("kaizen_hybrid")
 
-# The vault id under which secret_vars are encrypted for one run.
-RUN_VAULT_ID = "kaizen_run"
 # How often ansible-runner polls the cancel flag (seconds).
 _POLL_INTERVAL = 0.5
 # After SIGTERM, how long ansible-playbook has to stop its workers (seconds).
@@ -463,6 +461,10 @@ def _prepare(request: RunRequest, ident: str) -> _Prepared:
     except BaseException:
         prepared.secrets.remove()
         raise
+    for vault_id in request.vault_ids:
+        prepared.cmdline += ["--vault-id", vault_id]
+    if request.remote_user:
+        prepared.cmdline += ["--user", request.remote_user]
     if request.check:
         prepared.cmdline.append("--check")
     if request.diff:
@@ -570,7 +572,10 @@ def run_playbook_async(
     vault-encrypted for the run, never written in clear), ``limit`` (pattern or
     list), ``tags`` / ``skip_tags`` (str or list), ``check``, ``diff`` (bool),
     ``forks`` (int), ``verbosity`` (0-6), ``vault_password`` (path to a password
-    file, or a callable returning the password), ``event_handler`` (callable
+    file, or a callable returning the password), ``vault_ids`` (``[label@]file``
+    strings, as ansible-playbook's ``--vault-id``), ``remote_user`` (as its
+    ``--user``; a become password goes in ``secret_vars`` as
+    ``ansible_become_password``), ``event_handler`` (callable
     taking one :class:`~kaizen_hybrid.events.Event`), ``timeout`` (seconds),
     ``artifacts_dir``, ``keep_artifacts`` (int, default 20), ``env`` (mapping
     of extra, non-secret environment variables).

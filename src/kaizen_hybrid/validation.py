@@ -59,6 +59,10 @@ EventHandler = Callable[[Any], Any]
 PasswordSource = Callable[[], "str | bytes"]
 
 
+# The vault id under which the runner encrypts secret_vars for one run.
+RUN_VAULT_ID = "kaizen_run"
+
+
 def default_artifacts_dir() -> Path:
     """``$KAIZEN_HYBRID_ARTIFACTS``, else ``$XDG_STATE_HOME/kaizen-hybrid/artifacts`` (~/.local/state)."""
     explicit = os.environ.get("KAIZEN_HYBRID_ARTIFACTS")
@@ -87,6 +91,8 @@ class RunRequest:
     verbosity: int = 0
     vault_password_file: Path | None = None
     vault_password_source: PasswordSource | None = field(default=None, repr=False)
+    vault_ids: tuple[str, ...] = ()
+    remote_user: str | None = None
     timeout: float | None = None
     event_handler: EventHandler | None = field(default=None, repr=False)
     artifacts_dir: Path = field(default_factory=default_artifacts_dir)
@@ -329,6 +335,39 @@ def _check_vault_password(value: Any, problems: list[str]) -> tuple[Path | None,
     return None, None
 
 
+def _check_vault_ids(value: Any, problems: list[str]) -> tuple[str, ...]:
+    """``[label@]source`` as ansible-playbook's --vault-id, the source a readable file (a password or a script)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        problems.append("vault_ids: expected a string or a list of strings")
+        return ()
+    out = []
+    for item in items:
+        label, _at, source = item.rpartition("@") if "@" in item else ("", "", item)
+        if source == "prompt":
+            problems.append("vault_ids: %r prompts on a terminal the run does not have; give a password file, or "
+                            "vault_password / --ask-vault-pass" % item)
+        elif label == RUN_VAULT_ID:
+            problems.append("vault_ids: the label %r is the one the run encrypts secret_vars under; choose another" % label)
+        elif not (source and os.path.isfile(os.path.expanduser(source)) and os.access(os.path.expanduser(source), os.R_OK)):
+            problems.append("vault_ids: %r: %r is not a readable file" % (item, source))
+        else:
+            path = str(Path(source).expanduser().resolve())
+            out.append("%s@%s" % (label, path) if label else path)
+    return tuple(out)
+
+
+def _check_user(value: Any, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or value.startswith("-") or any(ch.isspace() for ch in value):
+        problems.append("remote_user: expected a user name (no white space, not starting with '-')")
+        return None
+    return value
+
+
 def build_request(
     playbook: Any,
     inventory: Any,
@@ -344,6 +383,8 @@ def build_request(
     forks: Any = None,
     verbosity: Any = 0,
     vault_password: Any = None,
+    vault_ids: Any = None,
+    remote_user: Any = None,
     timeout: Any = None,
     event_handler: Any = None,
     artifacts_dir: Any = None,
@@ -370,6 +411,8 @@ def build_request(
     verbosity_value = _check_int("verbosity", verbosity, 0, MAX_VERBOSITY, problems) or 0
     keep = _check_int("keep_artifacts", keep_artifacts, 0, 10000, problems)
     password_file, password_source = _check_vault_password(vault_password, problems)
+    vault_id_items = _check_vault_ids(vault_ids, problems)
+    user = _check_user(remote_user, problems)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         problems.append("timeout: expected a positive number of seconds")
     if event_handler is not None and not callable(event_handler):
@@ -401,6 +444,8 @@ def build_request(
         verbosity=verbosity_value,
         vault_password_file=password_file,
         vault_password_source=password_source,
+        vault_ids=vault_id_items,
+        remote_user=user,
         timeout=float(timeout) if timeout is not None else None,
         event_handler=event_handler,
         artifacts_dir=artifacts,

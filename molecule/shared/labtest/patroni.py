@@ -22,7 +22,7 @@ import ssl
 import urllib.parse
 import urllib.request
 
-from labtest.runs import failure_text, recap
+from labtest.runs import HOST_FAILED, failure_text, recap
 from labtest.writers import interrupted
 
 AUTO_FAILOVER_SECONDS = 30
@@ -333,7 +333,7 @@ class PatroniTests:
         if other is not None:
             run = self.runner.cli("switchover", "--to", other)
             text = failure_text(run.events)
-            self.report.check(run.returncode == 1 and "Switchover to %s refused: Patroni hands the primary only to its synchronous standby (%s)" % (
+            self.report.check(run.returncode == HOST_FAILED and "Switchover to %s refused: Patroni hands the primary only to its synchronous standby (%s)" % (
                 other, target) in text and "Nothing was changed" in text and self.leader() == old,
                 "a switchover to %s, not the synchronous standby, is refused naming %s (exit %d: %s)" % (other, target, run.returncode, text[:250]))
         self.pg.create_table(old, "patroni_switchover_test")

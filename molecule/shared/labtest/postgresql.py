@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import typing as t
 
-from labtest.runs import failure_text, task_hosts
+from labtest.runs import HOST_FAILED, failure_text, task_hosts
 from labtest.writers import PgInserts, Writer, interrupted
 
 MIN_ACKS = 50
@@ -103,7 +103,7 @@ class PostgresTests:
         run = self.runner.cli("failover")
         text = failure_text(run.events)
         self.report.figure("refused_failover_exit", run.returncode)
-        self.report.check(run.returncode == 1 and "%s is reachable and accepts writes" % primary in text and "Nothing was changed" in text,
+        self.report.check(run.returncode == HOST_FAILED and "%s is reachable and accepts writes" % primary in text and "Nothing was changed" in text,
                           "a failover while %s runs is refused naming it (exit %d: %s)" % (primary, run.returncode, text[:200]))
         self.report.check(self.primary() == primary and started() == before,
                           "after the refused failover %s is still the primary, no server restarted" % primary)
@@ -117,7 +117,7 @@ class PostgresTests:
                 item.startswith(self.slot(replica) + ":") and int(item.rsplit(":", 1)[1] or 0) > 0 for item in self.replay_lags(primary)), 30)
             run = self.runner.cli("switchover", "--to", replica, "--max-lag-bytes", "0")
             text = failure_text(run.events)
-            self.report.check(run.returncode == 1 and "Switchover to %s refused: %s lags the primary" % (replica, self.slot(replica)) in text
+            self.report.check(run.returncode == HOST_FAILED and "Switchover to %s refused: %s lags the primary" % (replica, self.slot(replica)) in text
                               and "Nothing was changed" in text,
                               "a switchover to the lagging %s is refused naming the lag (exit %d: %s)" % (replica, run.returncode, text[:200]))
             self.report.check(self.primary() == primary and started() == before, "after the refused switchover nothing changed")
@@ -287,7 +287,7 @@ class PostgresTests:
         try:
             run = self.runner.cli("verify", "--tags", "postgresql")
             text = failure_text(run.events)
-            self.report.check(run.returncode == 1 and "%s: PostgreSQL is not running" % replica in text,
+            self.report.check(run.returncode == HOST_FAILED and "%s: PostgreSQL is not running" % replica in text,
                               "verify fails naming the stopped replica %s (exit %d: %s)" % (replica, run.returncode, text[:300]))
         finally:
             self.lab.service(replica, "start", "postgresql")

@@ -15,7 +15,7 @@ import json
 import typing as t
 import uuid
 
-from labtest.runs import failure_text, failures, recap
+from labtest.runs import HOST_FAILED, failure_text, failures, recap
 from labtest.writers import RedisSets, Writer, interrupted
 
 FAILOVER_SECONDS = 10
@@ -178,7 +178,7 @@ class RedisTests:
             run = self.runner.cli("verify", "--tags", "redis")
             text = failure_text(run.events)
             messages = " ".join(" ".join(str(item.get("message")).split()) for item in failures(run.events))
-            self.report.check(run.returncode == 1 and "%s: " % replica in messages,
+            self.report.check(run.returncode == HOST_FAILED and "%s: " % replica in messages,
                               "verify fails naming the stopped replica %s (exit %d: %s)" % (replica, run.returncode, text[:300]))
         finally:
             self.lab.service(replica, "start", "redis-server")

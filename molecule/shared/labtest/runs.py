@@ -114,6 +114,8 @@ def task_hosts(events: list[dict], task: str, kinds: tuple[str, ...] = ("task_ch
     return {event.get("host", "") for event in events if event.get("kind") in kinds and task in event.get("task", "")}
 
 
+# kaizen-hybrid exits with ansible-playbook's status when a task failed on a host (a refusal, a failed check).
+HOST_FAILED = 2
 RECAP = re.compile(r"(?m)^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 

@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+import click
+
+from kaizen_hybrid import cli
 from kaizen_hybrid.cli import EXIT_CODES
+from kaizen_hybrid.result import RunResult
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "integration" / "fixtures" / "preflight"
@@ -51,7 +55,8 @@ def test_help_lists_the_commands_and_exit_codes(tmp_path):
     lab = kaizen(tmp_path, "lab", "--help")
     assert "up " in lab.stdout and "down " in lab.stdout
     deploy = kaizen(tmp_path, "deploy", "--help")
-    for option in ("--inventory", "--extra-vars", "--limit", "--tags", "--check", "--diff", "--forks", "--vault-password-file", "--json"):
+    for option in ("--inventory", "--extra-vars", "--limit", "--user", "--ask-become-pass", "--tags", "--check", "--diff", "--forks",
+                   "--vault-id", "--vault-password-file", "--ask-vault-pass", "--json"):
         assert option in deploy.stdout
 
 
@@ -69,9 +74,9 @@ def test_json_lines_for_ci(tmp_path):
     assert Path(final["artifact_dir"]).is_dir()
 
 
-def test_failed_run_prints_the_summary_and_exits_1(tmp_path):
+def test_failed_run_prints_the_summary_and_exits_with_ansible_playbooks_status(tmp_path):
     result = kaizen(tmp_path, "preflight", "-i", str(FIXTURES / "two_primaries"))
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr  # ansible-playbook's: a task failed on a host
     out = result.stdout
     assert "PLAY Preflight | Validate the topology" in out
     assert "Recap" in out and "Failures" in out
@@ -79,17 +84,17 @@ def test_failed_run_prints_the_summary_and_exits_1(tmp_path):
     assert "preflight failed in" in out
 
 
-def test_invalid_inputs_exit_2_and_start_nothing(tmp_path):
+def test_invalid_inputs_exit_64_and_start_nothing(tmp_path):
     result = kaizen(tmp_path, "deploy", "-i", str(FIXTURES / "good"), "-e", "common_hosts_manage=maybe", "-e", "common_timezon=UTC")
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "did you mean common_timezone?" in " ".join(result.stderr.split())
     assert not (tmp_path / "artifacts").exists()
     json_mode = kaizen(tmp_path, "deploy", "-i", str(FIXTURES / "good"), "-e", "common_timezon=UTC", "--json")
-    assert json_mode.returncode == 2
+    assert json_mode.returncode == 64
     error = json.loads(json_mode.stdout.splitlines()[-1])
     assert error["kind"] == "invalid_input" and len(error["problems"]) == 1
     usage = kaizen(tmp_path, "deploy")
-    assert usage.returncode == 2 and "--inventory" in usage.stderr
+    assert usage.returncode == 64 and "--inventory" in usage.stderr
 
 
 def test_day_2_operations_take_their_parameters(tmp_path):
@@ -100,9 +105,9 @@ def test_day_2_operations_take_their_parameters(tmp_path):
     update = kaizen(tmp_path, "update", "--help")
     assert "--image" in update.stdout and "--batch" in update.stdout and "kaizen.hybrid.rolling_update" in update.stdout
     bad = kaizen(tmp_path, "switchover", "-i", str(FIXTURES / "good"), "--max-lag-bytes", "lots")
-    assert bad.returncode == 2 and "'lots' is not a valid integer" in bad.stderr
+    assert bad.returncode == 64 and "'lots' is not a valid integer" in bad.stderr
     clash = kaizen(tmp_path, "switchover", "-i", str(FIXTURES / "good"), "--to", "pg2", "-e", "pg_switchover_target=pg3", "--json")
-    assert clash.returncode == 2
+    assert clash.returncode == 64
     assert "pg_switchover_target set both as a parameter and as an extra variable" in json.loads(clash.stdout.splitlines()[-1])["message"]
     assert not (tmp_path / "artifacts").exists()
 
@@ -110,7 +115,7 @@ def test_day_2_operations_take_their_parameters(tmp_path):
 def test_lab_refuses_outside_a_checkout(tmp_path):
     for command in (("lab", "up"), ("lab", "down")):
         result = kaizen(tmp_path, *command)
-        assert result.returncode == 3, result.stdout + result.stderr
+        assert result.returncode == 69, result.stdout + result.stderr
         assert "is not inside a checkout of the kaizen.hybrid repository" in " ".join(result.stderr.split())
 
 
@@ -160,3 +165,37 @@ def test_ctrl_c_cancels_the_run(tmp_path):
     final = json.loads(out.strip().splitlines()[-1])
     assert final["kind"] == "result" and final["status"] == "canceled"
     assert not marker.exists()
+
+
+def test_extra_vars_are_read_as_ansible_playbook_reads_them(tmp_path):
+    varsfile = tmp_path / "vars.yml"
+    varsfile.write_text("from_file: 1\nb: file\n")
+    parsed = cli._parse_extra_vars(("a=1 b=2", "c='x y' d=\"q\"", '{"e": [1, 2]}', "@%s" % varsfile, " f=last "))
+    assert parsed == {"a": "1", "b": "file", "c": "x y", "d": "q", "e": [1, 2], "from_file": 1, "f": "last"}
+    assert cli._parse_extra_vars(("k=v=w", "empty=")) == {"k": "v=w", "empty": ""}
+    for bad, message in (("word", "expected KEY=VALUE pairs"), ("a=1 stray", "expected KEY=VALUE pairs"),
+                         ('k="open', "cannot parse"), ("[1, 2]", "does not give a mapping"),
+                         ("@%s" % (tmp_path / "missing.yml"), "cannot read")):
+        with pytest.raises(click.BadParameter, match=message):
+            cli._parse_extra_vars((bad,))
+
+
+def test_become_password_user_and_vault_ids_become_run_options(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: "sudo-pw" if prompt.startswith("BECOME") else pytest.fail(prompt))
+    options = cli._api_options({"extra_vars": ("a=1",), "ask_become_pass": True, "remote_user": "deploy",
+                                "vault_ids": ("prod@%s" % tmp_path,)})
+    assert options["secret_vars"] == {"ansible_become_password": "sudo-pw"}
+    assert options["remote_user"] == "deploy" and options["vault_ids"] == ["prod@%s" % tmp_path]
+    assert options["extra_vars"] == {"a": "1"}
+    assert cli._api_options({})["secret_vars"] == {}
+
+
+@pytest.mark.parametrize("status, rc, code", [
+    ("successful", 0, 0), ("canceled", 254, 130), ("timeout", 254, 124),
+    ("failed", 2, 2), ("failed", 4, 4), ("failed", 1, 1), ("failed", 250, 250),
+    # Unknown, or colliding with the command's own codes: the generic failure.
+    ("failed", None, 1), ("failed", 0, 1), ("failed", 64, 1), ("failed", 130, 1), ("failed", 300, 1),
+])
+def test_a_failed_run_exits_with_ansible_playbooks_status(status, rc, code):
+    result = RunResult(status=status, rc=rc, stats={}, failures=(), changed_hosts=(), duration=1.0)
+    assert cli._exit_code(result) == code

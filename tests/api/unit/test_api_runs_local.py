@@ -126,6 +126,29 @@ def test_secret_vars_and_vault_password_leave_no_trace(tmp_path):
     assert not any(os.path.exists(p) for p in secret_files), "secret files must be removed after the run"
 
 
+def test_vault_ids_and_the_user_reach_ansible_playbook(tmp_path):
+    """Variables vaulted under a label of the user's, opened with --vault-id; --user on the command line."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    password_file = tmp_path / "lab-vault-pass"
+    password_file.write_text("lab-password\n")
+    vault = VaultLib([("lab", VaultSecret(b"lab-password"))])
+    secret, token = secrets.token_hex(20), secrets.token_hex(20)
+    host = dict(LOCAL["all"]["hosts"]["localhost"], **{
+        name: {"__ansible_vault": vault.encrypt(value, vault_id="lab").decode()} for name, value in (("api_test_secret", secret), ("api_test_token", token))})
+    target = tmp_path / "secret"
+    result = kaizen_hybrid.run_playbook(
+        PLAYBOOKS / "secret.yml", {"all": {"hosts": {"localhost": host}}},
+        extra_vars={"api_test_secret_file": str(target)}, vault_ids=["lab@%s" % password_file],
+        remote_user="operator", artifacts_dir=tmp_path / "artifacts",
+    )
+    assert result.ok, result
+    assert target.read_text() == "%s\n%s\n" % (secret, token)
+    argv = _command(result)["command"]
+    assert ["--vault-id", "lab@%s" % password_file.resolve()] == argv[argv.index("--vault-id"):argv.index("--vault-id") + 2]
+    assert ["--user", "operator"] == argv[argv.index("--user"):argv.index("--user") + 2]
+
+
 def test_cancel_from_another_thread(tmp_path):
     marker = tmp_path / "after-sleep"
     started = threading.Event()

@@ -157,6 +157,26 @@ def test_vault_password_sources(collection, tmp_path):
     assert "vault_password: expected a file path or a callable" in _problems(collection, vault_password=42)[0]
 
 
+def test_vault_ids_and_remote_user(collection, tmp_path):
+    password_file = tmp_path / "vault-pass"
+    password_file.write_text("pw\n")
+    request = build_request("kaizen.hybrid.site", INVENTORY, collection=collection, remote_user="deploy",
+                            vault_ids=["prod@%s" % password_file, str(password_file)])
+    assert request.vault_ids == ("prod@%s" % password_file.resolve(), str(password_file.resolve()))
+    assert request.remote_user == "deploy"
+    assert build_request("kaizen.hybrid.site", INVENTORY, collection=collection, vault_ids="a@%s" % password_file).vault_ids == (
+        "a@%s" % password_file.resolve(),)
+    problems = _problems(collection, vault_ids=["prod@prompt", "kaizen_run@%s" % password_file, "x@/nonexistent/pw"],
+                         remote_user="two words")
+    assert len(problems) == 4, problems
+    assert "'prod@prompt' prompts on a terminal the run does not have" in problems[0]
+    assert "the label 'kaizen_run' is the one the run encrypts secret_vars under" in problems[1]
+    assert "'/nonexistent/pw' is not a readable file" in problems[2]
+    assert "remote_user: expected a user name" in problems[3]
+    assert "vault_ids: expected a string or a list of strings" in _problems(collection, vault_ids=42)[0]
+    assert "remote_user: expected a user name" in _problems(collection, remote_user="-oProxyCommand=x")[0]
+
+
 @pytest.mark.parametrize(
     "inventory, expected",
     [
