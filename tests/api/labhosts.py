@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Throwaway lab hosts for the API tests: systemd containers the tests create and remove.
 
-The recipe of docs/lab.md (no --privileged; tmpfs /run, /run/lock, /tmp;
+The recipe of docs/development.md ("Lab hosts") (no --privileged; tmpfs /run, /run/lock, /tmp;
 cgroup read-only; SYS_ADMIN + NET_ADMIN; seccomp unconfined) on a network of
 their own, from the base image lab/base-image.sh builds. Every docker call is
 bounded in time; waiting loops are bounded in count.
