@@ -17,6 +17,7 @@ from jinja2 import Undefined
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port as _host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
     Topology as _Topology,
     NoAddressError,
@@ -186,6 +187,13 @@ def group_networks(
 
 
 @_filter_errors
+def host_port(host: t.Any, port: t.Any) -> str:
+    if isinstance(host, Undefined) or isinstance(port, Undefined) or host in (None, "") or port in (None, ""):
+        raise ValueError("both a host and a port are required (got %r and %r)" % (host, port))
+    return _host_port(host, port)
+
+
+@_filter_errors
 def merge_cidrs(cidrs: t.Any) -> list[str]:
     return _merge_cidrs(cidrs)
 
@@ -250,6 +258,7 @@ class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
             "host_address": host_address,
+            "host_port": host_port,
             "group_members": group_members,
             "group_peers": group_peers,
             "group_addresses": group_addresses,

@@ -27,8 +27,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import typing as t
+
 from urllib.parse import urlsplit
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.monitoring import DURATION_UNITS_MS, parse_duration
 
 # The receiver that does nothing: the watchdog's by default, and every alert's while no receiver exists.
@@ -112,11 +114,6 @@ def _address_problem(value: t.Any) -> str | None:
     if address.is_unspecified:
         return "is %s, every interface of the host" % value
     return None
-
-
-def host_port(address: str, port: t.Any) -> str:
-    """``address:port``, the address bracketed when it is an IPv6 address."""
-    return ("[%s]:%s" if ":" in address else "%s:%s") % (address, port)
 
 
 def _http_url_problem(value: t.Any) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
 
 DEFAULT_PORTS = {"client": 2379, "peer": 2380, "metrics": 2381}
@@ -23,7 +24,7 @@ DEFAULT_PORTS = {"client": 2379, "peer": 2380, "metrics": 2381}
 
 def url(scheme: str, address: str, port: int) -> str:
     """``scheme://address:port``, an IPv6 address in brackets."""
-    return "%s://%s:%d" % (scheme, "[%s]" % address if ":" in address else address, int(port))
+    return "%s://%s" % (scheme, host_port(address, int(port)))
 
 
 def cluster(topology: Topology) -> list[dict[str, t.Any]]:

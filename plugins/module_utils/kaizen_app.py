@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
 
 # The role variable of each Kaizen ProductionConfig field is app_<field>.
@@ -262,7 +263,7 @@ def upstreams(topology: Topology, drained: t.Iterable[str] = (), group: str = "a
         for item in instances(host, topology.var(host, "app_instances", DEFAULT_INSTANCES),
                               topology.var(host, "app_port_base", DEFAULT_PORT_BASE), str(topology.var(host, "app_name", "kaizen"))):
             servers.append({"host": host, "address": address, "port": item["port"], "instance": item["instance"],
-                            "endpoint": "[%s]:%d" % (address, item["port"]) if ":" in address else "%s:%d" % (address, item["port"]),
+                            "endpoint": host_port(address, item["port"]),
                             "down": host in drained})
     return servers
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import SITE_GROUPS, Topology, TopologyError
 
 # The exporters role's default ports (roles/exporters/defaults/main.yml; a unit test keeps them equal).
@@ -111,10 +112,6 @@ def _enabled(value: t.Any) -> bool:
     return bool(value)
 
 
-def _endpoint(address: str, port: int) -> str:
-    return ("[%s]:%d" if ":" in address else "%s:%d") % (address, port)
-
-
 class _Jobs:
     def __init__(self, topology: Topology, settings: t.Mapping[str, t.Any]) -> None:
         self.topology = topology
@@ -147,7 +144,7 @@ class _Jobs:
         """``static_configs`` entries of ``job``: one per host, with that host's labels."""
         entries = []
         for host in self._hosts(job):
-            endpoints = [_endpoint(self.topology.address(host), port) for port in self._ports(job, host)]
+            endpoints = [host_port(self.topology.address(host), port) for port in self._ports(job, host)]
             if endpoints:
                 entries.append({"targets": endpoints, "labels": self.labels(host, job)})
         return entries
@@ -220,7 +217,7 @@ def alertmanager_targets(topology: Topology, default_port: t.Any = 9093) -> list
     targets = []
     for host in topology.members("monitoring"):
         port = _port(topology.var(host, "alertmanager_port", default_port), "alertmanager_port of %s" % host)
-        targets.append(_endpoint(topology.address(host), port))
+        targets.append(host_port(topology.address(host), port))
     return targets
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
 
 # Server settings Patroni passes on the command line: it takes them from the DCS (or its own defaults), whatever a
@@ -37,10 +38,6 @@ def split_parameters(settings: t.Mapping[str, t.Any]) -> tuple[dict[str, t.Any],
     shared = {name: value for name, value in settings.items() if name in SHARED_PARAMETERS}
     local = {name: value for name, value in settings.items() if name not in SHARED_PARAMETERS and name not in PATRONI_OWNED}
     return shared, local
-
-
-def _endpoint(address: str, port: int) -> str:
-    return "%s:%d" % ("[%s]" % address if ":" in address else address, int(port))
 
 
 def dcs(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -81,8 +78,8 @@ def config(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "name": settings["name"],
         "log": {"level": "INFO"},
         "restapi": {
-            "listen": _endpoint(address, api_port),
-            "connect_address": _endpoint(address, api_port),
+            "listen": host_port(address, api_port),
+            "connect_address": host_port(address, api_port),
             "certfile": tls["cert"],
             "keyfile": tls["key"],
             "cafile": tls["ca"],
@@ -100,7 +97,7 @@ def config(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "postgresql": {
             # Patroni's form: addresses separated by commas, the port after the last one.
             "listen": "%s:%d" % (",".join(settings["listen_addresses"]), port),
-            "connect_address": _endpoint(address, port),
+            "connect_address": host_port(address, port),
             "data_dir": settings["data_dir"],
             "config_dir": settings["config_dir"],
             "bin_dir": settings["bin_dir"],
@@ -131,7 +128,7 @@ def members(topology: Topology) -> list[dict[str, t.Any]]:
     """Every PostgreSQL host as Patroni's REST API is reached: ``name``, ``address``, ``api_url`` (its own
     ``postgresql_patroni_api_port``, 8008 when unset; IPv6 in brackets)."""
     return [{"name": host, "address": topology.address(host),
-             "api_url": "https://%s" % _endpoint(topology.address(host), int(topology.var(host, "postgresql_patroni_api_port", 8008)))}
+             "api_url": "https://%s" % host_port(topology.address(host), int(topology.var(host, "postgresql_patroni_api_port", 8008)))}
             for host in topology.members("postgres")]
 
 

@@ -22,7 +22,10 @@ import difflib
 import ipaddress
 import re
 import typing as t
+
 from urllib.parse import quote
+
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 
 MB = 1
 GB = 1024
@@ -346,10 +349,7 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
     port_number = _positive_int(port, "port")
     hosts = []
     for member in members:
-        name = member if use_names else topology.address(member)
-        if ":" in name:
-            name = "[%s]" % name
-        hosts.append("%s:%d" % (name, port_number))
+        hosts.append(host_port(member if use_names else topology.address(member), port_number))
     userinfo = quote(str(user), safe="")
     if password:
         userinfo += ":" + quote(str(password), safe="")

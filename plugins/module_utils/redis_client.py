@@ -16,6 +16,8 @@ import socket
 import ssl
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
+
 DEFAULT_TIMEOUT = 3.0
 
 
@@ -104,7 +106,7 @@ class RedisClient:
 
     @property
     def address(self) -> str:
-        return format_address(self.host, self.port)
+        return host_port(self.host, self.port)
 
     def __enter__(self) -> "RedisClient":
         self.connect()
@@ -164,11 +166,6 @@ def _reason(exc: BaseException) -> str:
         return "timed out"
     text = getattr(exc, "strerror", None) or str(exc)
     return text or type(exc).__name__
-
-
-def format_address(host: str, port: int | str) -> str:
-    """``host:port``, with IPv6 literals in brackets."""
-    return "[%s]:%s" % (host, port) if ":" in str(host) else "%s:%s" % (host, port)
 
 
 def same_address(one: t.Any, other: t.Any) -> bool:
@@ -259,7 +256,7 @@ class Role(t.NamedTuple):
 
     def describe(self) -> str:
         if self.role == "replica":
-            return "replica of %s" % format_address(self.master_host or "?", self.master_port or "?")
+            return "replica of %s" % host_port(self.master_host or "?", self.master_port or "?")
         return self.role
 
 

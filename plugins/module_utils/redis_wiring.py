@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import same_address
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
     Topology,
     TopologyError,
-    ip_literal,
     secret_missing,
 )
 
@@ -136,7 +136,7 @@ def app_connection(topology: Topology, ca_file: str | None = None, env_prefix: s
             ca_file = DEFAULT_CA_FILE
     prefix = key_prefix(_setting(topology, primary, "redis_app_key_patterns"))
     addresses = ",".join(
-        ("[%s]:%d" if ":" in (ip_literal(item["host"]) or "") else "%s:%d") % (item["host"], item["port"]) for item in sentinels
+        host_port(item["host"], item["port"]) for item in sentinels
     )
     result: dict[str, t.Any] = {
         "master_name": master_name,

@@ -109,12 +109,12 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import (
     RedisClient,
     RedisError,
     Role,
     connection_argument_spec,
-    format_address,
     parse_info,
     parse_role,
     same_address,
@@ -174,7 +174,7 @@ def run(module: AnsibleModule, client: RedisClient) -> dict[str, t.Any]:
         if params["wait_timeout"] > 0 and status != "up":
             module.fail_json(
                 msg="%s: the link to its master %s is still %s after %d s; see the server's log (journalctl -u "
-                    "redis-server)" % (client.address, format_address(wanted.master_host, wanted.master_port), status,
+                    "redis-server)" % (client.address, host_port(wanted.master_host, wanted.master_port), status,
                                        params["wait_timeout"]),
                 **result
             )

@@ -158,13 +158,13 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import (
     RedisClient,
     RedisConnectionError,
     RedisError,
     RedisReplyError,
     connection_argument_spec,
-    format_address,
     pairs_to_dict,
     same_address,
 )
@@ -189,7 +189,7 @@ def _answers_without_auth(client: RedisClient) -> bool:
 def ask(params: t.Mapping[str, t.Any], host: str, port: int, master_name: str) -> dict[str, t.Any]:
     """One Sentinel's answer (see RETURN.sentinels)."""
     client = RedisClient.from_params(params, host=host, port=port)
-    result: dict[str, t.Any] = {"address": format_address(host, port)}
+    result: dict[str, t.Any] = {"address": host_port(host, port)}
     stage = "connect"
     try:
         client.connect()
@@ -241,8 +241,8 @@ def choose(answers: list[dict[str, t.Any]]) -> tuple[dict[str, t.Any] | None, st
             return None, (
                 "Sentinels disagree about the master with the same configuration epoch %d: %s says %s, %s says %s. "
                 "Let them settle (a failover may be running) and run again."
-                % (best_epoch, first["address"], format_address(first["master_host"], first["master_port"]),
-                   other["address"], format_address(other["master_host"], other["master_port"]))
+                % (best_epoch, first["address"], host_port(first["master_host"], first["master_port"]),
+                   other["address"], host_port(other["master_host"], other["master_port"]))
             )
     master = {
         "host": first["master_host"],
@@ -301,7 +301,7 @@ def main() -> None:
     for answer in errors:
         module.warn("Sentinel %s gave no answer: %s" % (answer["address"], answer["error"]))
     if master is not None and master["down"] and params["settle_timeout"] > 0:
-        where = format_address(master["host"], master["port"])
+        where = host_port(master["host"], master["port"])
         module.fail_json(
             msg="Sentinel %s reports the master of %r, %s, as down or failing over (flags: %s) after waiting %d s. "
                 "Nothing was changed. If a failover cannot complete (no healthy replica, too few Sentinels for the "

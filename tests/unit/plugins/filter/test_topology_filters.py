@@ -61,6 +61,10 @@ def test_wrappers_over_plain_mappings():
     assert FILTERS["group_networks"]("app", GROUPS, HOSTVARS, 24) == ["192.0.2.0/24"]
     assert FILTERS["group_networks"]("app", GROUPS, HOSTVARS, prefix=24) == ["192.0.2.0/24"]
     assert FILTERS["merge_cidrs"]([["10.0.0.0/9", "10.128.0.0/9"], "192.0.2.1"]) == ["10.0.0.0/8", "192.0.2.1/32"]
+    assert FILTERS["host_port"]("192.0.2.10", 9093) == "192.0.2.10:9093"
+    assert FILTERS["host_port"]("2001:db8::10", "9093") == "[2001:db8::10]:9093"
+    assert FILTERS["host_port"]("[2001:db8::10]", 9093) == "[2001:db8::10]:9093"
+    assert FILTERS["host_port"]("db1.example", 5432) == "db1.example:5432"
     assert FILTERS["postgres_primary"](GROUPS, HOSTVARS) == "pg2"
     assert FILTERS["postgres_replicas"](GROUPS, HOSTVARS) == ["pg1"]
     assert FILTERS["postgres_role"]("pg1", GROUPS, HOSTVARS) == "replica"
@@ -78,6 +82,9 @@ def test_wrappers_over_plain_mappings():
     ("host_address", ("nothere", HOSTVARS), "kaizen.hybrid.host_address: nothere: no address"),
     ("host_address", ("h", {"h": {"kaizen_address": "h.example"}}), "h: kaizen_address is 'h.example'"),
     ("merge_cidrs", (["10.0.0.0/8", "bogus"],), "kaizen.hybrid.merge_cidrs: 'bogus' is not a CIDR"),
+    ("host_port", ("", 9093), "kaizen.hybrid.host_port: both a host and a port are required"),
+    ("host_port", ("192.0.2.10", None), "kaizen.hybrid.host_port: both a host and a port are required"),
+    ("host_port", (StrictUndefined(name="x"), 1), "kaizen.hybrid.host_port: both a host and a port are required"),
     ("group_networks", ("app", GROUPS, HOSTVARS, 40), "prefix 40 is not a valid IPv4 prefix length"),
     ("postgres_primary", ({"postgres": ["a", "b"]}, {}), "exactly one PostgreSQL primary, found 0"),
     ("redis_primary", ({"redis": []}, {}), "exactly one Redis primary, found 0"),

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import (
     RedisClient,
     RedisConnectionError,
@@ -18,7 +19,6 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import 
     Role,
     connection_argument_spec,
     encode_command,
-    format_address,
     pairs_to_dict,
     parse_info,
     parse_role,
@@ -64,7 +64,7 @@ def test_helpers():
     assert pairs_to_dict("nope") == {}
     info = parse_info("# Replication\r\nrole:slave\r\nmaster_link_status:up\r\n\r\n")
     assert info == {"role": "slave", "master_link_status": "up"}
-    assert format_address("2001:db8::1", 6379) == "[2001:db8::1]:6379"
+    assert host_port("2001:db8::1", 6379) == "[2001:db8::1]:6379"
     assert same_address("2001:DB8::1", "2001:db8::1") and not same_address("10.0.0.1", "10.0.0.2")
     assert same_address("redis1", "REDIS1") and not same_address(None, "x")
 
