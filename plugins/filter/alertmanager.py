@@ -15,8 +15,8 @@ from collections.abc import Mapping
 
 import yaml
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain
 from ansible_collections.kaizen.hybrid.plugins.module_utils import alertmanager
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain
 
 
 def _native(value: t.Any) -> t.Any:
@@ -38,25 +38,25 @@ def _native(value: t.Any) -> t.Any:
 
 
 def _settings(settings: t.Any) -> dict[str, t.Any]:
-    return _native(_plain(settings) or {})
+    return _native(plain(settings) or {})
 
 
 def alertmanager_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return alertmanager.settings_problems(_settings(settings))
 
 
-@_filter_errors
+@filter_errors
 def alertmanager_config(settings: t.Mapping[str, t.Any]) -> str:
     config = alertmanager.config(_settings(settings))
     return yaml.safe_dump(config, default_flow_style=False, sort_keys=False, allow_unicode=True, width=4096)
 
 
-@_filter_errors
+@filter_errors
 def alertmanager_secret_files(settings: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
     return alertmanager.secret_files(_settings(settings))
 
 
-@_filter_errors
+@filter_errors
 def alertmanager_args(settings: t.Mapping[str, t.Any]) -> list[str]:
     return alertmanager.daemon_args(_settings(settings))
 

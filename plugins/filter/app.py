@@ -12,51 +12,51 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils import kaizen_app, loadbalancer
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
 
 
 def app_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return kaizen_app.settings_problems(_plain(settings) or {})
+    return kaizen_app.settings_problems(plain(settings) or {})
 
 
-@_filter_errors
+@filter_errors
 def app_environment(settings: t.Mapping[str, t.Any], extra: t.Any = None) -> dict[str, str]:
-    return kaizen_app.environment(_plain(settings) or {}, _plain(extra) or {})
+    return kaizen_app.environment(plain(settings) or {}, plain(extra) or {})
 
 
-@_filter_errors
+@filter_errors
 def app_env_file(env: t.Mapping[str, t.Any]) -> str:
-    return kaizen_app.env_file(_plain(env) or {})
+    return kaizen_app.env_file(plain(env) or {})
 
 
 def app_image_problems(reference: t.Any, variable: str = "app_image") -> list[str]:
     return kaizen_app.image_problems(reference, str(variable))
 
 
-@_filter_errors
+@filter_errors
 def app_instances(host: str, count: t.Any, port_base: t.Any, name: str = "kaizen") -> list[dict[str, t.Any]]:
     return kaizen_app.instances(str(host), count, port_base, str(name))
 
 
-@_filter_errors
+@filter_errors
 def loadbalancer_upstreams(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], drained: t.Any = None,
                            group: str = "app") -> list[dict[str, t.Any]]:
     if isinstance(drained, str):
         drained = [drained]
-    return kaizen_app.upstreams(_topology(groups, hostvars), drained or [], str(group))
+    return kaizen_app.upstreams(topology_of(groups, hostvars), drained or [], str(group))
 
 
-@_filter_errors
+@filter_errors
 def app_rolling_plan(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], batch: t.Any = 1, allow_downtime: t.Any = False,
                      group: str = "app") -> dict[str, t.Any]:
-    return kaizen_app.rolling_plan(_topology(groups, hostvars), batch, boolean(allow_downtime, strict=False), str(group))
+    return kaizen_app.rolling_plan(topology_of(groups, hostvars), batch, boolean(allow_downtime, strict=False), str(group))
 
 
 def loadbalancer_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return loadbalancer.settings_problems(_plain(settings) or {})
+    return loadbalancer.settings_problems(plain(settings) or {})
 
 
 class FilterModule:

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain
 from ansible_collections.kaizen.hybrid.plugins.module_utils import docker_daemon
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain
 
 
-@_filter_errors
+@filter_errors
 def docker_daemon_config(log_max_size: t.Any, log_max_file: t.Any, live_restore: t.Any, address_pools: t.Any = None,
                          metrics_address: t.Any = None, extra: t.Any = None) -> dict[str, t.Any]:
-    return docker_daemon.build(log_max_size, log_max_file, live_restore, _plain(address_pools), metrics_address, _plain(extra))
+    return docker_daemon.build(log_max_size, log_max_file, live_restore, plain(address_pools), metrics_address, plain(extra))
 
 
 def docker_daemon_problems(config: t.Any) -> list[str]:
-    return docker_daemon.problems(_plain(config))
+    return docker_daemon.problems(plain(config))
 
 
 class FilterModule:

@@ -11,32 +11,32 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils import etcd
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
 
 
-@_filter_errors
+@filter_errors
 def postgres_ha_mode(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> str:
-    return _topology(groups, hostvars).postgres_ha_mode()
+    return topology_of(groups, hostvars).postgres_ha_mode()
 
 
-@_filter_errors
+@filter_errors
 def etcd_members(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[str]:
-    return _topology(groups, hostvars).etcd_members()
+    return topology_of(groups, hostvars).etcd_members()
 
 
-@_filter_errors
+@filter_errors
 def etcd_cluster(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    return etcd.cluster(_topology(groups, hostvars))
+    return etcd.cluster(topology_of(groups, hostvars))
 
 
-@_filter_errors
+@filter_errors
 def etcd_initial_cluster(members: t.Any) -> str:
-    return etcd.initial_cluster(_plain(members) or [])
+    return etcd.initial_cluster(plain(members) or [])
 
 
 def etcd_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return etcd.settings_problems(_plain(settings) or {})
+    return etcd.settings_problems(plain(settings) or {})
 
 
 class FilterModule:

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _plain
 from ansible_collections.kaizen.hybrid.plugins.module_utils import grafana
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import plain
 
 
 def grafana_dashboard_problems(paths: t.Any, datasource_uid: str = grafana.DATASOURCE_UID,
                                datasource_name: t.Any = grafana.DATASOURCE_NAME) -> list[str]:
     if isinstance(paths, str):
         paths = [paths]
-    return grafana.dashboard_file_problems(_plain(paths) or [], str(datasource_uid), grafana.DATASOURCE_TYPE,
+    return grafana.dashboard_file_problems(plain(paths) or [], str(datasource_uid), grafana.DATASOURCE_TYPE,
                                            str(datasource_name) if datasource_name else None)
 
 
 def grafana_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return grafana.settings_problems(_plain(settings) or {})
+    return grafana.settings_problems(plain(settings) or {})
 
 
 class FilterModule:

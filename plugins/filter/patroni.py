@@ -11,38 +11,38 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils import patroni
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
 
 
-@_filter_errors
+@filter_errors
 def patroni_parameters(settings: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
-    shared, local = patroni.split_parameters(_plain(settings) or {})
+    shared, local = patroni.split_parameters(plain(settings) or {})
     return {"shared": shared, "local": local}
 
 
-@_filter_errors
+@filter_errors
 def patroni_config(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    return patroni.config(_plain(settings) or {})
+    return patroni.config(plain(settings) or {})
 
 
-@_filter_errors
+@filter_errors
 def patroni_dcs_changes(current: t.Mapping[str, t.Any], wanted: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    return patroni.dcs_changes(_plain(current) or {}, _plain(wanted) or {})
+    return patroni.dcs_changes(plain(current) or {}, plain(wanted) or {})
 
 
-@_filter_errors
+@filter_errors
 def patroni_members(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    return patroni.members(_topology(groups, hostvars))
+    return patroni.members(topology_of(groups, hostvars))
 
 
-@_filter_errors
+@filter_errors
 def patroni_verify(views: t.Mapping[str, t.Any], hosts: t.Any) -> dict[str, t.Any]:
-    return patroni.verify_view(_plain(views) or {}, [str(host) for host in (hosts or [])])
+    return patroni.verify_view(plain(views) or {}, [str(host) for host in (hosts or [])])
 
 
 def patroni_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return patroni.settings_problems(_plain(settings) or {})
+    return patroni.settings_problems(plain(settings) or {})
 
 
 class FilterModule:

@@ -11,33 +11,33 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils import monitoring
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
 
 
-@_filter_errors
+@filter_errors
 def prometheus_scrape_configs(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any],
                               settings: t.Any = None) -> list[dict[str, t.Any]]:
-    return monitoring.scrape_configs(_topology(groups, hostvars), _plain(settings) or {})
+    return monitoring.scrape_configs(topology_of(groups, hostvars), plain(settings) or {})
 
 
-@_filter_errors
+@filter_errors
 def prometheus_alertmanagers(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], port: t.Any = 9093) -> list[str]:
-    return monitoring.alertmanager_targets(_topology(groups, hostvars), port)
+    return monitoring.alertmanager_targets(topology_of(groups, hostvars), port)
 
 
 def prometheus_target_count(configs: t.Any) -> int:
-    return monitoring.target_count(_plain(configs) or [])
+    return monitoring.target_count(plain(configs) or [])
 
 
 def prometheus_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
-    return monitoring.settings_problems(_plain(settings) or {})
+    return monitoring.settings_problems(plain(settings) or {})
 
 
 def prometheus_alert_settings_problems(overrides: t.Any, defaults: t.Mapping[str, t.Any]) -> list[str]:
-    if not isinstance(_plain(overrides), dict):
+    if not isinstance(plain(overrides), dict):
         return ["prometheus_alert_settings must be a mapping of alert settings, not %r" % (overrides,)]
-    return monitoring.alert_settings_problems(_plain(defaults) or {}, _plain(overrides))
+    return monitoring.alert_settings_problems(plain(defaults) or {}, plain(overrides))
 
 
 class FilterModule:

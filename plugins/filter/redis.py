@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kaizen.hybrid.plugins.filter.topology import _filter_errors, _plain, _topology
 from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_acl import (
     SENTINEL,
     SERVER,
@@ -29,18 +28,19 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_wiring import 
     sentinel_endpoints as _sentinel_endpoints,
     verify as _verify,
 )
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
 
 
-@_filter_errors
+@filter_errors
 def redis_app_connection(
     groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], ca_file: str | None = None, env_prefix: str = ENV_PREFIX
 ) -> dict[str, t.Any]:
-    return _app_connection(_topology(groups, hostvars), ca_file=ca_file, env_prefix=env_prefix)
+    return _app_connection(topology_of(groups, hostvars), ca_file=ca_file, env_prefix=env_prefix)
 
 
-@_filter_errors
+@filter_errors
 def redis_sentinel_endpoints(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    return _sentinel_endpoints(_topology(groups, hostvars))
+    return _sentinel_endpoints(topology_of(groups, hostvars))
 
 
 def redis_acl_problems(rules: t.Any, variable: str = "rules", mode: str = SERVER) -> list[str]:
@@ -72,18 +72,18 @@ def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = S
     return problems
 
 
-@_filter_errors
+@filter_errors
 def redis_maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
     return _maxmemory(memtotal_mb, fraction)
 
 
-@_filter_errors
+@filter_errors
 def redis_verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], groups: t.Mapping[str, t.Any],
                  hostvars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    topology = _topology(groups, hostvars)
+    topology = topology_of(groups, hostvars)
     addresses = {host: topology.address(host) for host in topology.members("redis")}
     sentinels = {"%s:%s" % (item["host"], item["port"]): item["name"] for item in _sentinel_endpoints(topology)}
-    return _verify(_plain(view), _plain(roles), addresses, sentinels)
+    return _verify(plain(view), plain(roles), addresses, sentinels)
 
 
 class FilterModule:
