@@ -16,7 +16,7 @@ export PY_COLORS ?= 0
 LAB_INVENTORY := inventories/lab
 
 .PHONY: venv tools engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
-        test check lint unit sanity molecule site single api bench build clean
+        test check lint unit sanity molecule site single api bench role-docs build clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -99,6 +99,11 @@ single: venv image
 # about half an hour): .results/bench.json. MITOGEN=1: with Mitogen.
 bench: venv image app-image
 	python3 lab/bench.py $(if $(MITOGEN),--mitogen)
+
+# The generated variables tables of the role READMEs, from their argument specs
+# (tests/unit/test_role_specs.py fails while one is stale).
+role-docs: venv
+	python3 tests/role_docs.py
 
 build: venv
 	ansible-galaxy collection build --force --output-path build/

@@ -71,3 +71,17 @@ def test_internal_variables_are_underscored(role: Path):
         pytest.skip("role has no vars/main.yml")
     for name in _load(vars_file):
         assert name.startswith(f"__{role.name}_"), f"{role.name}: internal variable {name} must start with __{role.name}_"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_the_readme_names_every_variable(role: Path):
+    """Every option of every entry point appears in the README (a generated table, or the role's own prose)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests"))
+    import role_docs  # noqa: E402 - tests/role_docs.py, also run by make role-docs
+
+    readme = (role / "README.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in role_docs.options(role) if "`%s`" % name not in readme)
+    assert not missing, "%s/README.md does not name %s (add them, or a generated table: make role-docs)" % (role.name, ", ".join(missing))
+    pair = role_docs.rendered(role)
+    assert pair is None or pair[0] == pair[1], "%s/README.md: the generated variables table is stale; run make role-docs" % role.name
