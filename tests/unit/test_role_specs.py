@@ -85,3 +85,39 @@ def test_the_readme_names_every_variable(role: Path):
     assert not missing, "%s/README.md does not name %s (add them, or a generated table: make role-docs)" % (role.name, ", ".join(missing))
     pair = role_docs.rendered(role)
     assert pair is None or pair[0] == pair[1], "%s/README.md: the generated variables table is stale; run make role-docs" % role.name
+
+
+# --- one shape for every role ------------------------------------------------------------------
+# preflight.yml, install.yml and configure.yml (topic files are imported from them), service.yml
+# where the role runs a service; main.yml imports each with the tag <role>_<step>, and every tag in
+# main.yml is the role's name, one of its own, or always.
+STEPS = ("preflight", "install", "configure", "service")
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_every_role_has_the_one_shape(role: Path):
+    name = role.name
+    tasks = _load(role / "tasks" / "main.yml")
+    imported = {}
+    for task in tasks:
+        tags = task.get("tags") or []
+        tags = [tags] if isinstance(tags, str) else tags
+        assert all(tag in (name, "always") or tag.startswith(name + "_") for tag in tags), (
+            "%s/tasks/main.yml: %r has tags %s outside the role's scheme (%s, %s_*, always)" % (name, task.get("name"), tags, name, name))
+        for key in ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks"):
+            target = task.get(key)
+            target = target.get("file") if isinstance(target, dict) else target
+            if target:
+                imported[target] = (key, tags, task)
+    for step in STEPS:
+        if step == "service" and not (role / "tasks" / "service.yml").exists():
+            continue
+        assert (step + ".yml") in imported, "%s/tasks/main.yml does not import %s.yml" % (name, step)
+        key, tags, _task = imported[step + ".yml"]
+        assert key == "ansible.builtin.import_tasks", "%s: %s.yml is included, so tags given on the command line miss its tasks" % (name, step)
+        assert "%s_%s" % (name, step) in tags, "%s: %s.yml is not tagged %s_%s" % (name, step, name, step)
+    for target, (key, _tags, task) in imported.items():
+        # A static file is imported; include_tasks only where it must be dynamic, and then its tags are applied.
+        if key == "ansible.builtin.include_tasks":
+            assert "loop" in task and "apply" in (task[key] if isinstance(task[key], dict) else {}), (
+                "%s: %s is included without a loop or without apply: import it" % (name, target))
