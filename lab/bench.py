@@ -74,13 +74,9 @@ def lab_hosts() -> dict[str, dict]:
             for host, values in hostvars.items() if "kaizen_address" in values}
 
 
-def packages(container: str) -> set[str]:
-    out = run(["docker", "exec", container, "dpkg-query", "-W", "-f=${db:Status-Abbrev} ${binary:Package}\\n"], 120).stdout
-    return {line.split()[1] for line in out.splitlines() if line.startswith("ii ")}
-
-
-def base_packages() -> set[str]:
-    out = run(["docker", "run", "--rm", IMAGE, "dpkg-query", "-W", "-f=${db:Status-Abbrev} ${binary:Package}\\n"], 300).stdout
+def installed_packages(docker_argv: list[str], timeout: int) -> set[str]:
+    """The installed packages dpkg lists in a container: ``docker exec NAME`` or ``docker run --rm IMAGE``."""
+    out = run(docker_argv + ["dpkg-query", "-W", "-f=${db:Status-Abbrev} ${binary:Package}\\n"], timeout).stdout
     return {line.split()[1] for line in out.splitlines() if line.startswith("ii ")}
 
 
@@ -163,8 +159,8 @@ def main() -> int:
         reconverge_seconds, second = playbook(inventory, "site.yml", env)
         log("re-run in %.1f s" % reconverge_seconds)
         hosts = lab_hosts()
-        base = base_packages()
-        installed = {host: sorted(packages("kaizen-lab-%s" % host) - base) for host in hosts}
+        base = installed_packages(["docker", "run", "--rm", IMAGE], 300)
+        installed = {host: sorted(installed_packages(["docker", "exec", "kaizen-lab-%s" % host], 120) - base) for host in hosts}
         floor_seconds = floor(hosts, installed)
         first_tasks, second_tasks = tasks_per_host(first.stdout), tasks_per_host(second.stdout)
         ratios = {"converge_to_apt_floor": round(converge_seconds / floor_seconds, 2),
