@@ -33,10 +33,14 @@ start_apt_cache() {
   # same InRelease at once were both handed a truncated copy and waited with
   # no connection open); the hosts' apt then retries (roles/common). Not
   # DontCache: a remapped repository passed through uncached is asked of its
-  # alias (secdeb) and answers 400.
+  # alias (secdeb) and answers 400. An index file fetched in the last
+  # FreshIndexMaxAge seconds is served without asking upstream again: the
+  # lab's hosts and scenarios refresh at nearly the same moments, and two
+  # clients that make the cache fetch the same InRelease at once can leave one
+  # of them waiting ("Failure to move file ... File exists" in apt-cacher.err).
   local conf=/etc/apt-cacher-ng/zz_kaizen.conf
   local want
-  want=$'# kaizen lab/engine.sh\nNetworkTimeout: 30\n'
+  want=$'# kaizen lab/engine.sh\nNetworkTimeout: 30\nFreshIndexMaxAge: 300\n'
   if [ "$(cat "$conf" 2>/dev/null)"$'\n' != "$want" ]; then
     printf '%s' "$want" >"$conf"
     # A running cache reads its settings at start only.
