@@ -112,6 +112,7 @@ class Scenario:
             "pg_patroni_convert": of("patroni", "convert"),
             "pg_patroni_monitoring": of("patroni", "monitoring"),
             "pg_auto_failover": of("patroni", "auto_failover"),
+            "pg_haproxy": of("patroni", "haproxy"),
             "pg_postgres_kill": of("patroni", "kill_postgres"),
             "pg_partition": of("patroni", "partition"),
             "etcd_membership": of("patroni", "etcd_membership"),

@@ -147,15 +147,27 @@ class PatroniTests:
         if not self.report.check(old is not None, "Patroni has a leader before the kill (%s)" % old):
             return
         self.pg.create_table(old, "auto_failover_test")
+        self.pg.create_table(old, "auto_failover_haproxy")
         writer = self.pg.start_writer("auto_failover_test", "auto_failover")
-        killed_at, recovered = interrupted(writer, lambda: self.lab.kill(old), 90, SETTLE_SECONDS)
+        # A second client at the same time, through HAProxy's read-write port on the app hosts.
+        proxied = self.pg.start_writer("auto_failover_haproxy", "auto_failover_haproxy", url=self.settings["haproxy_rw_url"])
+        try:
+            killed_at, recovered = interrupted(writer, lambda: self.lab.kill(old), 90, SETTLE_SECONDS)
+            proxied_recovered = proxied.wait_for_recovery(killed_at, SETTLE_SECONDS, 30)
+        finally:
+            proxied.stop()
         self.report.goal("auto_failover_rto_seconds", round(recovered - killed_at, 2) if recovered else None, AUTO_FAILOVER_SECONDS,
                          "seconds from the primary's kill to the first acknowledged write, no command run")
+        self.report.goal("auto_failover_haproxy_rto_seconds", round(proxied_recovered - killed_at, 2) if proxied_recovered else None,
+                         AUTO_FAILOVER_SECONDS, "the same through HAProxy's read-write port")
         new = self.pg.primary()
         self.report.check(new is not None and new != old, "Patroni promoted %s (the old primary was %s)" % (new, old))
         lost = self.pg.lost(writer, new, "auto_failover_test")
         self.report.figure("auto_failover_acknowledged_commits", len(writer.acked))
         self.report.goal("auto_failover_lost_commits", len(lost), 0, "acknowledged commits missing on %s (%s)" % (new, lost[:10]))
+        lost = self.pg.lost(proxied, new, "auto_failover_haproxy")
+        self.report.goal("auto_failover_haproxy_lost_commits", len(lost), 0, "acknowledged commits through HAProxy missing on %s (%s)" % (
+            new, lost[:10]))
         started = time.monotonic()
         self.lab.start(old)
         rejoined = new is not None and self.wait_streaming(old, new, 180)
@@ -367,6 +379,31 @@ class PatroniTests:
         self.report.goal("reconverge_changed_tasks", sum(changed.values()) if run.returncode == 0 else None, 0,
                          "tasks a converge changed after the conversion, the failovers and the switchovers (%s)" % changed)
         self.report.check(self.leader() == leader, "the converge left the primary where Patroni put it (%s, now %s)" % (leader, self.leader()))
+
+    def through(self, url: str) -> tuple[str, bool] | None:
+        """(server address, in recovery) of a session through ``url``; None when no connection opens."""
+        import psycopg  # the scenarios' virtualenv has it
+
+        try:
+            with psycopg.connect(url, password=self.pg.password, connect_timeout=5) as connection:
+                address, recovery = connection.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()").fetchone()
+                return str(address), bool(recovery)
+        except psycopg.Error:
+            return None
+
+    def haproxy(self) -> None:
+        """HAProxy's ports on the app hosts, after the failovers: writes reach the leader, reads a replica, and
+        kaizen-hybrid verify says where each port sends its clients."""
+        leader = self.leader()
+        by_address = {address: host for host, address in self.addresses.items()}
+        writes, reads = self.through(self.settings["haproxy_rw_url"]), self.through(self.settings["haproxy_ro_url"])
+        self.report.check(writes is not None and by_address.get(writes[0]) == leader and writes[1] is False,
+                          "HAProxy's read-write port reaches the leader %s (%s)" % (leader, writes))
+        self.report.check(reads is not None and by_address.get(reads[0]) in self.hosts and by_address.get(reads[0]) != leader and reads[1] is True,
+                          "HAProxy's read-only port reaches a replica (%s)" % (reads,))
+        run = self.runner.playbook("playbooks/verify.yml", "--tags", "haproxy")
+        self.report.check(run.returncode == 0 and "writes (%s) to %s" % (self.settings.get("haproxy_rw_port", 5000), leader) in run.text,
+                          "verify --tags haproxy passes and names the leader %s (rc %d)" % (leader, run.returncode))
 
     def verify(self) -> None:
         """verify passes and names the leader and each member's lag."""

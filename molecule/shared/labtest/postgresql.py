@@ -73,8 +73,10 @@ class PostgresTests:
                                  "FROM pg_stat_replication ORDER BY 1")
         return (out or "").split()
 
-    def start_writer(self, table: str, name: str) -> Writer:
-        writer = Writer(PgInserts(self.url, table, self.password))
+    def start_writer(self, table: str, name: str, url: str | None = None) -> Writer:
+        """A writer into ``table`` through ``url`` (default: the multi-host URL), once it has ``MIN_ACKS`` commits
+        acknowledged (a goal under ``<name>_acknowledged_before``)."""
+        writer = Writer(PgInserts(url or self.url, table, self.password))
         writer.start()
         acked = writer.wait_for_acks(MIN_ACKS, 30)
         self.report.goal("%s_acknowledged_before" % name, len(writer.acked), MIN_ACKS,

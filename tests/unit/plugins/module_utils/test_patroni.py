@@ -59,9 +59,11 @@ def test_the_patch_holds_only_what_differs():
 
 def test_members_and_their_rest_api():
     topology = Topology({"postgres": ["pg1", "pg2"]}, {"pg1": {"kaizen_address": "10.0.0.11"},
-                                                       "pg2": {"kaizen_address": "2001:db8::2", "postgresql_patroni_api_port": 9008}})
-    assert patroni.members(topology) == [{"name": "pg1", "address": "10.0.0.11", "api_url": "https://10.0.0.11:8008"},
-                                         {"name": "pg2", "address": "2001:db8::2", "api_url": "https://[2001:db8::2]:9008"}]
+                                                       "pg2": {"kaizen_address": "2001:db8::2", "postgresql_patroni_api_port": 9008,
+                                                               "postgresql_port": 5433}})
+    assert patroni.members(topology) == [
+        {"name": "pg1", "address": "10.0.0.11", "port": 5432, "api_port": 8008, "api_url": "https://10.0.0.11:8008"},
+        {"name": "pg2", "address": "2001:db8::2", "port": 5433, "api_port": 9008, "api_url": "https://[2001:db8::2]:9008"}]
 
 
 def test_patronis_view_checked():
