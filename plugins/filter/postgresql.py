@@ -61,7 +61,7 @@ def postgresql_hba_rules(hostname: str, groups: t.Mapping[str, t.Any], hostvars:
 
 @filter_errors
 def postgresql_url(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], dbname: str, user: str,
-                   target_session_attrs: str = "read-write", port: t.Any = 5432, password: t.Any = None,
+                   target_session_attrs: str = "read-write", port: t.Any = None, password: t.Any = None,
                    use_names: bool = False, sslmode: str = "verify-full", sslrootcert: t.Any = None,
                    connect_timeout: t.Any = 3, application_name: t.Any = None, group: str = "postgres") -> str:
     return config.libpq_url(

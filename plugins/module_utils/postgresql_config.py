@@ -330,7 +330,7 @@ def _extra_rule(index: int, rule: t.Mapping[str, t.Any]) -> dict[str, str]:
 TARGET_SESSION_ATTRS = ("read-write", "read-only", "primary", "standby", "prefer-standby", "any")
 
 
-def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str = "read-write", port: t.Any = 5432,
+def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str = "read-write", port: t.Any = None,
               password: str | None = None, use_names: bool = False, sslmode: str = "verify-full",
               sslrootcert: str | None = None, connect_timeout: t.Any = 3, application_name: str | None = None,
               group: str = "postgres", extra: t.Mapping[str, t.Any] | None = None) -> str:
@@ -339,17 +339,18 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
 
     libpq tries the hosts in order and keeps the first whose session matches ``target_session_attrs``
     (``read-write`` finds the primary after a failover; ``prefer-standby`` reads from a replica when
-    one is up). Hosts are addresses (in every certificate's SANs), or inventory names with ``use_names``.
+    one is up). Hosts are addresses (in every certificate's SANs), or inventory names with ``use_names``. Each host's
+    port is ``port`` when given, else its own ``postgresql_port`` (5432 when unset).
     """
     if target_session_attrs not in TARGET_SESSION_ATTRS:
         raise ConfigError("target_session_attrs is %r; one of %s" % (target_session_attrs, ", ".join(TARGET_SESSION_ATTRS)))
     members = topology.members(group)
     if not members:
         raise ConfigError("group %s has no hosts: no PostgreSQL server to connect to" % group)
-    port_number = _positive_int(port, "port")
     hosts = []
     for member in members:
-        hosts.append(host_port(member if use_names else topology.address(member), port_number))
+        member_port = port if port not in (None, "") else topology.var(member, "postgresql_port", 5432)
+        hosts.append(host_port(member if use_names else topology.address(member), _positive_int(member_port, "port")))
     userinfo = quote(str(user), safe="")
     if password:
         userinfo += ":" + quote(str(password), safe="")

@@ -263,6 +263,16 @@ def test_libpq_url_prefer_standby_with_names_and_password():
     assert "connect_timeout" not in query
 
 
+def test_libpq_url_takes_each_hosts_own_port():
+    """A non-default postgresql_port reaches the app's URL (it named 5432 whatever the servers listened on)."""
+    topology = Topology({"postgres": ["pg1", "pg2"]}, {"pg1": {"kaizen_address": "192.0.2.31", "postgresql_port": 6543},
+                                                       "pg2": {"kaizen_address": "192.0.2.32", "postgresql_port": "6544"}})
+    assert pc.libpq_url(topology, "kaizen", "app").startswith("postgresql://app@192.0.2.31:6543,192.0.2.32:6544/kaizen?")
+    assert pc.libpq_url(topology, "kaizen", "app", port=5000).startswith("postgresql://app@192.0.2.31:5000,192.0.2.32:5000/kaizen?")
+    with pytest.raises(pc.ConfigError, match="port is 'x'"):
+        pc.libpq_url(Topology({"postgres": ["pg1"]}, {"pg1": {"kaizen_address": "192.0.2.31", "postgresql_port": "x"}}), "kaizen", "app")
+
+
 def test_libpq_url_errors():
     with pytest.raises(pc.ConfigError, match="target_session_attrs"):
         pc.libpq_url(TOPOLOGY, "kaizen", "x", "writable")
