@@ -17,17 +17,10 @@ import csv
 import io
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int
+
 # The two listeners of the role's configuration and the Patroni endpoint each one checks.
 LISTENERS = {"postgresql_rw": "/primary", "postgresql_ro": "/replica"}
-
-
-def _int(value: t.Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
 
 
 def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
@@ -41,7 +34,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
                         % (settings.get("ha_mode") or "unset"))
     ports = {}
     for name in ("rw_port", "ro_port"):
-        port = _int(settings.get(name))
+        port = as_int(settings.get(name))
         if port is None or not 1 <= port <= 65535:
             problems.append("haproxy_%s is %r; it must be a port number (1-65535)" % (name, settings.get(name)))
         else:
@@ -54,7 +47,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
         if user:
             problems.append("haproxy_%s %d is already used on %s by %s" % (name, port, settings.get("host", "this host"), user))
     for name, low in (("check_interval_ms", 100), ("check_fall", 1), ("check_rise", 1)):
-        value = _int(settings.get(name))
+        value = as_int(settings.get(name))
         if value is None or value < low:
             problems.append("haproxy_%s is %r; it must be a whole number of at least %d" % (name, settings.get(name), low))
     if not settings.get("members"):

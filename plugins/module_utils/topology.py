@@ -22,6 +22,8 @@ import traceback
 import typing as t
 from collections.abc import Iterable, Mapping
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int
+
 try:
     import netaddr
 except ImportError:
@@ -339,7 +341,7 @@ class Topology:
     def redis_sentinel_quorum(self) -> int:
         """The Sentinel quorum: ``redis_sentinel_quorum`` of the Sentinel hosts, else a majority of the sentinels."""
         quorums = self._sentinel_quorums()
-        values = [_as_int(value) for value in quorums.values()]
+        values = [as_int(value) for value in quorums.values()]
         if None in values:
             raise TopologyError("redis_sentinel_quorum must be an integer (%s)" % ", ".join("%s: %r" % item for item in quorums.items()))
         if len(set(values)) != 1:
@@ -438,16 +440,6 @@ def _is_false(value: t.Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("false", "no", "off", "0", "n", "f")
     return value is False or value == 0
-
-
-def _as_int(value: t.Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 # --- preflight --------------------------------------------------------------
@@ -649,7 +641,7 @@ def sentinel_problems(topology: Topology, primary: str | None) -> list[str]:
         if value is None:
             quorums[host] = len(sentinels) // 2 + 1
             continue
-        quorum = _as_int(value)
+        quorum = as_int(value)
         if quorum is None or quorum < 1:
             findings.append((host, "redis_sentinel_quorum is %r; it must be an integer of at least 1" % (value,)))
         elif quorum > len(sentinels):
