@@ -15,8 +15,9 @@ from collections.abc import Mapping
 
 import yaml
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import alertmanager
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain
+
+alertmanager = module_utils("alertmanager")
 
 
 def _native(value: t.Any) -> t.Any:

@@ -14,8 +14,10 @@ import typing as t
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import kaizen_app, loadbalancer
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain, topology_of
+
+kaizen_app = module_utils("kaizen_app")
+loadbalancer = module_utils("loadbalancer")
 
 
 def app_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import docker_daemon
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain
+
+docker_daemon = module_utils("docker_daemon")
 
 
 @filter_errors

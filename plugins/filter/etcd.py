@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import etcd
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain, topology_of
+
+etcd = module_utils("etcd")
 
 
 @filter_errors

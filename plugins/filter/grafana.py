@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import grafana
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import plain
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import module_utils, plain
+
+grafana = module_utils("grafana")
 
 
 def grafana_dashboard_problems(paths: t.Any, datasource_uid: str = grafana.DATASOURCE_UID,

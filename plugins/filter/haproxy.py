@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import haproxy
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import plain
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import module_utils, plain
+
+haproxy = module_utils("haproxy")
 
 
 def haproxy_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:

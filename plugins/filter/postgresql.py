@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import postgresql_config as config
-from ansible_collections.kaizen.hybrid.plugins.module_utils import postgresql_replication as replication
-from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import postgres_problems
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain, topology_of
+
+config = module_utils("postgresql_config")
+replication = module_utils("postgresql_replication")
+_topology = module_utils("topology")
 
 
 @filter_errors
 def postgresql_topology_problems(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[str]:
-    return postgres_problems(topology_of(groups, hostvars))
+    return _topology.postgres_problems(topology_of(groups, hostvars))
 
 
 @filter_errors

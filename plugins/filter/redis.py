@@ -15,42 +15,33 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_acl import (
-    SENTINEL,
-    SERVER,
-    rule_problems,
-    username_problem,
-)
-from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_wiring import (
-    ENV_PREFIX,
-    app_connection as _app_connection,
-    maxmemory as _maxmemory,
-    sentinel_endpoints as _sentinel_endpoints,
-    verify as _verify,
-)
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, plain, topology_of
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain, topology_of
+
+_acl = module_utils("redis_acl")
+_wiring = module_utils("redis_wiring")
 
 
 @filter_errors
 def redis_app_connection(
-    groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], ca_file: str | None = None, env_prefix: str = ENV_PREFIX
+    groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], ca_file: str | None = None, env_prefix: str | None = None
 ) -> dict[str, t.Any]:
-    return _app_connection(topology_of(groups, hostvars), ca_file=ca_file, env_prefix=env_prefix)
+    return _wiring.app_connection(topology_of(groups, hostvars), ca_file=ca_file,
+                                  env_prefix=_wiring.ENV_PREFIX if env_prefix is None else env_prefix)
 
 
 @filter_errors
 def redis_sentinel_endpoints(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    return _sentinel_endpoints(topology_of(groups, hostvars))
+    return _wiring.sentinel_endpoints(topology_of(groups, hostvars))
 
 
-def redis_acl_problems(rules: t.Any, variable: str = "rules", mode: str = SERVER) -> list[str]:
+def redis_acl_problems(rules: t.Any, variable: str = "rules", mode: str = "server") -> list[str]:
     """Problems of a list of ACL rules, each starting with ``variable``; empty when every rule parses."""
-    if mode not in (SERVER, SENTINEL):
+    if mode not in (_acl.SERVER, _acl.SENTINEL):
         raise AnsibleFilterError("kaizen.hybrid.redis_acl_problems: mode must be 'server' or 'sentinel', not %r" % (mode,))
-    return ["%s: %s" % (variable, problem) for problem in rule_problems(rules, mode)]
+    return ["%s: %s" % (variable, problem) for problem in _acl.rule_problems(rules, mode)]
 
 
-def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = SERVER) -> list[str]:
+def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = "server") -> list[str]:
     """Problems of a list of users ``[{name, password, rules}]``: names, rules, passwords present (never shown)."""
     if not isinstance(users, (list, tuple)):
         return ["%s must be a list of users ({name, password, rules}), got %s" % (variable, type(users).__name__)]
@@ -60,7 +51,7 @@ def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = S
         if not isinstance(user, Mapping):
             problems.append("%s must be a mapping with name, password and rules" % where)
             continue
-        name_problem = username_problem(user.get("name"))
+        name_problem = _acl.username_problem(user.get("name"))
         if name_problem:
             problems.append("%s.name: %s" % (where, name_problem))
         else:
@@ -74,7 +65,7 @@ def redis_acl_user_problems(users: t.Any, variable: str = "users", mode: str = S
 
 @filter_errors
 def redis_maxmemory(memtotal_mb: t.Any, fraction: t.Any) -> str:
-    return _maxmemory(memtotal_mb, fraction)
+    return _wiring.maxmemory(memtotal_mb, fraction)
 
 
 @filter_errors
@@ -82,8 +73,8 @@ def redis_verify(view: t.Mapping[str, t.Any], roles: t.Mapping[str, t.Any], grou
                  hostvars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     topology = topology_of(groups, hostvars)
     addresses = {host: topology.address(host) for host in topology.members("redis")}
-    sentinels = {"%s:%s" % (item["host"], item["port"]): item["name"] for item in _sentinel_endpoints(topology)}
-    return _verify(plain(view), plain(roles), addresses, sentinels)
+    sentinels = {"%s:%s" % (item["host"], item["port"]): item["name"] for item in _wiring.sentinel_endpoints(topology)}
+    return _wiring.verify(plain(view), plain(roles), addresses, sentinels)
 
 
 class FilterModule:

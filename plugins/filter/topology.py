@@ -14,14 +14,10 @@ from collections.abc import Mapping
 
 from jinja2 import Undefined
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port as _host_port
-from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
-    NoAddressError,
-    TopologyError,
-    merge_cidrs as _merge_cidrs,
-    topology_problems as _topology_problems,
-)
-from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import HostVarsView, filter_errors, topology_of
+from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import HostVarsView, filter_errors, module_utils, topology_of
+
+_addresses = module_utils("addresses")
+_topology = module_utils("topology")
 
 
 _REQUIRED = object()
@@ -33,7 +29,7 @@ def host_address(hostname: str, hostvars: t.Mapping[str, t.Any], default: t.Any 
     (no kaizen_address, no IP in ansible_host, no facts). A wrong kaizen_address always fails."""
     try:
         return topology_of({}, hostvars).address(str(hostname))
-    except NoAddressError:
+    except _topology.NoAddressError:
         if default is _REQUIRED:
             raise
         return default
@@ -70,12 +66,12 @@ def group_networks(
 def host_port(host: t.Any, port: t.Any) -> str:
     if isinstance(host, Undefined) or isinstance(port, Undefined) or host in (None, "") or port in (None, ""):
         raise ValueError("both a host and a port are required (got %r and %r)" % (host, port))
-    return _host_port(host, port)
+    return _addresses.host_port(host, port)
 
 
 @filter_errors
 def merge_cidrs(cidrs: t.Any) -> list[str]:
-    return _merge_cidrs(cidrs)
+    return _topology.merge_cidrs(cidrs)
 
 
 @filter_errors
@@ -128,8 +124,8 @@ def topology_problems(
     hostvars: t.Mapping[str, t.Any], groups: t.Mapping[str, t.Any], required_secrets: t.Mapping[str, t.Any] | None = None
 ) -> list[str]:
     if not isinstance(hostvars, Mapping):
-        raise TopologyError("topology_problems is applied to hostvars: hostvars | kaizen.hybrid.topology_problems(groups, required_secrets)")
-    return _topology_problems(HostVarsView(hostvars), groups if isinstance(groups, Mapping) else {}, required_secrets)
+        raise _topology.TopologyError("topology_problems is applied to hostvars: hostvars | kaizen.hybrid.topology_problems(groups, required_secrets)")
+    return _topology.topology_problems(HostVarsView(hostvars), groups if isinstance(groups, Mapping) else {}, required_secrets)
 
 
 class FilterModule:

@@ -7,6 +7,7 @@ topology over them, and errors reported as filter errors naming the filter."""
 from __future__ import annotations
 
 import functools
+import importlib
 import typing as t
 from collections.abc import Mapping
 
@@ -14,11 +15,30 @@ from jinja2 import Undefined
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
-    Topology,
-    TopologyError,
-    UnresolvedVariableError,
-)
+
+class LazyModule:
+    """A module imported when one of its names is first read.
+
+    To find one filter, Ansible loads every filter file of the collection, and it does so again in every
+    worker process (one per task and host), compiling each collection file from source: a filter file that
+    imported its module_utils at the top would make every task that uses any of our filters compile all of
+    them. The filter files import their module_utils through this instead, so only what a filter runs is
+    loaded.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["_name"] = name
+
+    def __getattr__(self, attribute: str) -> t.Any:
+        return getattr(importlib.import_module(self.__dict__["_name"]), attribute)
+
+
+def module_utils(name: str) -> LazyModule:
+    """``plugins/module_utils/<name>.py`` of this collection, imported at first use."""
+    return LazyModule("ansible_collections.kaizen.hybrid.plugins.module_utils." + name)
+
+
+_topology = module_utils("topology")
 
 
 def _undefined_reason(value: t.Any) -> str:
@@ -34,16 +54,16 @@ def _resolved(value: t.Any, host: str, name: str) -> t.Any:
     """``value`` as plain data: lazily templated containers are walked so that an undefined value anywhere
     inside raises UnresolvedVariableError instead of surfacing later, somewhere in the topology code."""
     if isinstance(value, Undefined):
-        raise UnresolvedVariableError(host, name, _undefined_reason(value))
+        raise _topology.UnresolvedVariableError(host, name, _undefined_reason(value))
     try:
         if isinstance(value, Mapping):
             return {key: _resolved(item, host, name) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
             return [_resolved(item, host, name) for item in value]
-    except UnresolvedVariableError:
+    except _topology.UnresolvedVariableError:
         raise
     except Exception as exc:  # the templating engine raises its own error types for undefined items
-        raise UnresolvedVariableError(host, name, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
+        raise _topology.UnresolvedVariableError(host, name, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
     return value
 
 
@@ -115,13 +135,13 @@ def plain(value: t.Any) -> t.Any:
     return value
 
 
-def topology_of(groups: t.Any, hostvars: t.Any) -> Topology:
+def topology_of(groups: t.Any, hostvars: t.Any) -> t.Any:
     """A topology over Ansible's ``groups`` and ``hostvars``."""
     if not isinstance(groups, Mapping):
         groups = {}
     if not isinstance(hostvars, Mapping):
-        raise TopologyError("hostvars must be the 'hostvars' mapping (pass hostvars, not %s)" % type(hostvars).__name__)
-    return Topology(groups, HostVarsView(hostvars))
+        raise _topology.TopologyError("hostvars must be the 'hostvars' mapping (pass hostvars, not %s)" % type(hostvars).__name__)
+    return _topology.Topology(groups, HostVarsView(hostvars))
 
 
 def filter_errors(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
