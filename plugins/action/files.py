@@ -21,8 +21,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = _ARGS
 
-    def _render(self, src, task_vars, template_vars):
-        lookup = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
+    def _render(self, lookup, src, task_vars, template_vars):
         try:
             rendered = lookup.run([src], variables=task_vars, template_vars=template_vars or {})[0]
         except Exception as exc:  # the lookup raises AnsibleError subclasses and template errors alike
@@ -37,6 +36,7 @@ class ActionModule(ActionBase):
         files = args.get("files")
         if not isinstance(files, list):
             raise AnsibleActionFail("files: 'files' must be a list of entries, each a mapping with dest")
+        lookup = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
         entries = []
         for index, entry in enumerate(files):
             if not isinstance(entry, Mapping):
@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
             if src is not None:
                 if entry.get("content") is not None:
                     raise AnsibleActionFail("files: %s has both src and content; give one" % entry.get("dest"))
-                entry["content"] = self._render(src, task_vars, template_vars)
+                entry["content"] = self._render(lookup, src, task_vars, template_vars)
             entries.append(entry)
         args["files"] = entries
         module_result = self._execute_module(module_name="kaizen.hybrid.files", module_args=args, task_vars=task_vars)

@@ -203,26 +203,16 @@ def parse_mode(value, dest):
 UNKNOWN_ID = -2
 
 
-def resolve_owner(owner, dest, check_mode=False):
-    if not owner:
+def _resolve_id(name, kind, dest, check_mode):
+    """The uid (``kind`` user) or gid (``kind`` group) of ``name``; None when no name is given."""
+    if not name:
         return None
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
     except KeyError:
         if check_mode:
             return UNKNOWN_ID
-        raise Problem("%s: there is no user %s on the host" % (dest, owner))
-
-
-def resolve_group(group, dest, check_mode=False):
-    if not group:
-        return None
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        if check_mode:
-            return UNKNOWN_ID
-        raise Problem("%s: there is no group %s on the host" % (dest, group))
+        raise Problem("%s: there is no %s %s on the host" % (dest, kind, name))
 
 
 def desired_entries(params, check_mode=False):
@@ -246,10 +236,8 @@ def desired_entries(params, check_mode=False):
             raise Problem("%s: a file needs content (or src)" % dest)
         if state != "file" and content is not None:
             raise Problem("%s: content is only for state file, not %s" % (dest, state))
-        if state == "file":
-            mode_value = raw.get("mode") if raw.get("mode") is not None else params.get("mode")
-        else:
-            mode_value = raw.get("mode") if raw.get("mode") is not None else params.get("directory_mode")
+        default_mode = params.get("mode") if state == "file" else params.get("directory_mode")
+        mode_value = raw.get("mode") if raw.get("mode") is not None else default_mode
         validate = raw.get("validate") if raw.get("validate") is not None else params.get("validate")
         if state == "file" and validate and "%s" not in validate:
             raise Problem("%s: validate must contain %%s (the path of the file to check): %s" % (dest, validate))
@@ -257,8 +245,8 @@ def desired_entries(params, check_mode=False):
             "dest": dest,
             "state": state,
             "content": None if content is None else to_bytes(content, errors="surrogate_or_strict"),
-            "uid": resolve_owner(raw.get("owner") or params.get("owner"), dest, check_mode),
-            "gid": resolve_group(raw.get("group") or params.get("group"), dest, check_mode),
+            "uid": _resolve_id(raw.get("owner") or params.get("owner"), "user", dest, check_mode),
+            "gid": _resolve_id(raw.get("group") or params.get("group"), "group", dest, check_mode),
             "mode": parse_mode(mode_value, dest),
             "validate": validate if state == "file" else None,
             "force": raw.get("force", True) is not False,
@@ -272,15 +260,9 @@ def _attributes_differ(st, entry):
             or (entry["gid"] is not None and st.st_gid != entry["gid"]))
 
 
-def _set_attributes(path, entry, fd=None):
+def _set_attributes(path, entry):
     uid = -1 if entry["uid"] is None else entry["uid"]
     gid = -1 if entry["gid"] is None else entry["gid"]
-    if fd is not None:
-        if uid != -1 or gid != -1:
-            os.fchown(fd, uid, gid)
-        if entry["mode"] is not None:
-            os.fchmod(fd, entry["mode"])
-        return
     if uid != -1 or gid != -1:
         os.lchown(path, uid, gid)
     if entry["mode"] is not None:
@@ -353,7 +335,7 @@ class Writer:
             raise Problem("%s: is a directory, not a file" % dest)
         if not os.path.isdir(parent) and not self.check_mode:
             raise Problem("%s: the directory %s does not exist (list it before the file, with state directory)" % (dest, parent))
-        if not entry.get("force", True) and os.path.lexists(dest):
+        if not entry["force"] and os.path.lexists(dest):
             return False
         current = _read(dest) if os.path.isfile(dest) else None
         if current == entry["content"]:
@@ -369,19 +351,17 @@ class Writer:
         return True
 
     def _replace(self, dest, parent, entry, new):
+        if not new:
+            # What the entry does not set is kept from the file it replaces.
+            st = os.stat(dest)
+            entry = dict(entry, uid=st.st_uid if entry["uid"] is None else entry["uid"],
+                         gid=st.st_gid if entry["gid"] is None else entry["gid"],
+                         mode=stat.S_IMODE(st.st_mode) if entry["mode"] is None else entry["mode"])
         fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".kaizen-tmp", dir=parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                if not new and (entry["uid"] is None or entry["gid"] is None or entry["mode"] is None):
-                    # What the entry does not set is kept from the file it replaces.
-                    st = os.stat(dest)
-                    keep = dict(entry)
-                    keep["uid"] = st.st_uid if entry["uid"] is None else entry["uid"]
-                    keep["gid"] = st.st_gid if entry["gid"] is None else entry["gid"]
-                    keep["mode"] = stat.S_IMODE(st.st_mode) if entry["mode"] is None else entry["mode"]
-                    _set_attributes(tmp, keep, fd=handle.fileno())
-                else:
-                    _set_attributes(tmp, entry, fd=handle.fileno())
+                # Owner and mode before the text: the new file is never readable by more than it should be.
+                _set_attributes(tmp, entry)
                 handle.write(entry["content"])
                 handle.flush()
                 os.fsync(handle.fileno())
