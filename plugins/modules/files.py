@@ -78,6 +78,13 @@ options:
           - Command that checks the new file before it is installed; C(%s) is replaced by the temporary file's path.
             A non-zero exit fails the task and leaves the installed file as it was. Default O(validate).
         type: str
+      secret:
+        description:
+          - The file holds secrets - passwords, keys - so its text is never shown - not in a diff, not in the message
+            of a failed O(files[].validate) (a checker may quote the line it rejects). Use it instead of C(no_log) on
+            a task that writes secret and ordinary files together, whose ordinary files keep their diff.
+        type: bool
+        default: false
   dest_dir:
     description: The directory a relative O(files[].dest) is taken in.
     type: path
@@ -174,6 +181,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 # Text shown in a diff at most (a bigger file is reported as changed without its text).
 DIFF_LIMIT = 128 * 1024
+# What a diff shows of a secret file's text.
+SECRET_TEXT = "(secret, not shown)\n"
 _OCTAL = re.compile(r"^0?[0-7]{3,4}$")
 
 
@@ -250,6 +259,7 @@ def desired_entries(params, check_mode=False):
             "mode": parse_mode(mode_value, dest),
             "validate": validate if state == "file" else None,
             "force": raw.get("force", True) is not False,
+            "secret": bool(raw.get("secret")),
         })
     return entries
 
@@ -320,7 +330,13 @@ class Writer:
         if not os.path.lexists(dest):
             return False
         is_dir = os.path.isdir(dest) and not os.path.islink(dest)
-        self._diff(dest, "(directory)\n" if is_dir else _text_for_diff(_read(dest) if os.path.isfile(dest) else None), "(absent)\n")
+        if is_dir:
+            before = "(directory)\n"
+        elif entry.get("secret"):
+            before = SECRET_TEXT
+        else:
+            before = _text_for_diff(_read(dest) if os.path.isfile(dest) else None)
+        self._diff(dest, before, "(absent)\n")
         if not self.check_mode:
             if is_dir:
                 shutil.rmtree(dest)
@@ -344,7 +360,10 @@ class Writer:
                     _set_attributes(dest, entry)
                 return True
             return False
-        self._diff(dest, _text_for_diff(current), _text_for_diff(entry["content"]))
+        if entry["secret"]:
+            self._diff(dest, "" if current is None else SECRET_TEXT, SECRET_TEXT)
+        else:
+            self._diff(dest, _text_for_diff(current), _text_for_diff(entry["content"]))
         if self.check_mode:
             return True
         self._replace(dest, parent, entry, current is None)
@@ -368,8 +387,9 @@ class Writer:
             if entry["validate"]:
                 rc, out, err = self.run(entry["validate"] % tmp)
                 if rc != 0:
+                    said = "(its output is not shown: the file is secret)" if entry["secret"] else (err or out).strip()
                     raise Problem("%s: the new file failed its check (%s, rc %d): %s" % (
-                        dest, entry["validate"] % tmp, rc, (err or out).strip()))
+                        dest, entry["validate"] % tmp, rc, said))
             os.replace(tmp, dest)
         finally:
             if os.path.lexists(tmp):
@@ -399,6 +419,7 @@ def main():
         mode=dict(type="raw"),
         force=dict(type="bool", default=True),
         validate=dict(type="str"),
+        secret=dict(type="bool", default=False),
     )
     module = AnsibleModule(
         argument_spec=dict(

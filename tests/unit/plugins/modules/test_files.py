@@ -189,3 +189,22 @@ def test_force_false_writes_a_seed_only_once(tmp_path, capsys):
     seed.chmod(0o600)
     assert run(capsys, **args)["changed"] is False
     assert seed.read_text() == "replaced by the full drop-in\n" and mode_of(seed) == 0o600
+
+
+def test_a_secret_file_is_written_but_its_text_never_shown(tmp_path, capsys):
+    secret, plain = tmp_path / "secrets.conf", tmp_path / "settings.conf"
+    secret.write_text("password old-one\n")
+    entries = [{"dest": str(secret), "content": "password new-one\n", "secret": True},
+               {"dest": str(plain), "content": "port 6379\n"}]
+    result = run(capsys, diff=True, files=entries)
+    assert result["changed_files"] == [str(secret), str(plain)]
+    assert secret.read_text() == "password new-one\n"
+    # (the action plugin drops the invocation, which holds the module's arguments)
+    shown = json.dumps(dict(result, invocation=None))
+    assert "old-one" not in shown and "new-one" not in shown
+    assert {"before_header": str(plain), "after_header": str(plain), "before": "", "after": "port 6379\n"} in result["diff"]
+    refused = run(capsys, files=[{"dest": str(secret), "content": "password leaked\n", "secret": True,
+                                  "validate": "sh -c 'cat %s; exit 1'"}])
+    assert refused["failed"] and "leaked" not in json.dumps(dict(refused, invocation=None)) and "secret" in refused["msg"]
+    removed = run(capsys, diff=True, files=[{"dest": str(secret), "state": "absent", "secret": True}])
+    assert removed["changed"] and "new-one" not in json.dumps(dict(removed, invocation=None))
