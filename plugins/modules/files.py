@@ -57,10 +57,12 @@ options:
         description: The file's text. Exclusive with O(files[].src).
         type: str
       owner:
-        description: Owner name; default O(owner), else unchanged (a new entry gets the user running the module).
+        description:
+          - Owner name, or a numeric uid (which needs no account on the host); default O(owner), else unchanged (a
+            new entry gets the user running the module).
         type: str
       group:
-        description: Group name; default O(group), else unchanged.
+        description: Group name, or a numeric gid; default O(group), else unchanged.
         type: str
       mode:
         description:
@@ -219,6 +221,9 @@ def _resolve_id(name, kind, dest, check_mode):
     try:
         return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
     except KeyError:
+        # A number is an id, with or without an account (a container's user, for example).
+        if name.isdigit():
+            return int(name)
         if check_mode:
             return UNKNOWN_ID
         raise Problem("%s: there is no %s %s on the host" % (dest, kind, name))

@@ -208,3 +208,11 @@ def test_a_secret_file_is_written_but_its_text_never_shown(tmp_path, capsys):
     assert refused["failed"] and "leaked" not in json.dumps(dict(refused, invocation=None)) and "secret" in refused["msg"]
     removed = run(capsys, diff=True, files=[{"dest": str(secret), "state": "absent", "secret": True}])
     assert removed["changed"] and "new-one" not in json.dumps(dict(removed, invocation=None))
+
+
+def test_numeric_owner_and_group_need_no_account(tmp_path, capsys, monkeypatch):
+    chowned = []
+    monkeypatch.setattr(files_module.os, "lchown", lambda path, uid, gid: chowned.append((path, uid, gid)))
+    target = tmp_path / "logs"
+    result = run(capsys, files=[{"dest": str(target), "state": "directory", "owner": "10001", "group": "10001"}])
+    assert result["changed"] and chowned == [(str(target), 10001, 10001)]
