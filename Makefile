@@ -109,10 +109,17 @@ site-up: venv image
 	molecule idempotence -s site
 
 site-tests: venv
-	rc=0; molecule side-effect -s site && molecule verify -s site || rc=$$?; molecule destroy -s site; exit $$rc
+	rm -f .results/site-scenario.log; rc=0; molecule side-effect -s site && molecule verify -s site || rc=$$?; molecule destroy -s site; \
+	[ $$rc = 0 ] || $(call failed-checks,site); exit $$rc
 
 single: venv image
-	molecule test -s single
+	rm -f .results/single-scenario.log; molecule test -s single || { rc=$$?; $(call failed-checks,single); exit $$rc; }
+
+# After a failed scenario, its failed checks again: molecule's destroy output
+# would otherwise end the run and hide them (the whole log is in .results).
+failed-checks = { echo "== $(1) failed; its day-2 tests' verdicts (.results/$(1)-scenario.log):"; \
+	grep -hE '^\[scenario [0-9:]+\] (FAILED |[0-9]+ checks passed)' .results/$(1)-scenario.log 2>/dev/null \
+	|| echo "   none: it failed before its day-2 tests (see its converge above)"; }
 
 # Converge speed against the apt floor on new lab hosts (not part of make test;
 # about half an hour): .results/bench.json. MITOGEN=1: with Mitogen.

@@ -45,6 +45,21 @@ done
 """
 
 
+def settled_pair(members: t.Sequence[t.Mapping[str, t.Any]], expected: int) -> tuple[str, str] | None:
+    """(leader, synchronous standby) of Patroni's ``/cluster`` members when all ``expected`` run, one leads and one is
+    the synchronous standby; None otherwise."""
+    if len(members) != expected or not all(member.get("state") in ("running", "streaming") for member in members):
+        return None
+    leaders = [member.get("name") for member in members if member.get("role") == "leader"]
+    standbys = [member.get("name") for member in members if member.get("role") == "sync_standby"]
+    return (leaders[0], standbys[0]) if len(leaders) == 1 and len(standbys) == 1 else None
+
+
+def holds(reads: t.Sequence[t.Any], steady: int) -> bool:
+    """Whether the last ``steady`` reads are one and the same settled (not None) value."""
+    return len(reads) >= steady and reads[-1] is not None and all(read == reads[-1] for read in reads[-steady:])
+
+
 class PatroniTests:
     """``settings``: state (the scenario's state directory, where ``ha-mode`` decides the mode), hosts (PostgreSQL, the
     inventory's primary first), addresses, api_port, etcd (members), network (the lab hosts' Docker network),
@@ -76,15 +91,22 @@ class PatroniTests:
         return next((member["name"] for member in self.cluster().get("members", []) if member.get("role") == "leader"
                      and member.get("state") == "running"), None)
 
-    def settled(self) -> bool:
-        """Every member runs, one leads and one is the synchronous standby (what Patroni restores after a failure)."""
-        members = self.cluster().get("members", [])
-        roles = [member.get("role") for member in members]
-        return (len(members) == len(self.hosts) and all(member.get("state") in ("running", "streaming") for member in members)
-                and roles.count("leader") == 1 and roles.count("sync_standby") == 1)
+    def settled_view(self) -> tuple[str, str] | None:
+        """(leader, synchronous standby) when every member runs, one leads and one is the synchronous standby (what
+        Patroni restores after a failure); None otherwise."""
+        return settled_pair(self.cluster().get("members", []), len(self.hosts))
 
-    def wait_settled(self, seconds: float = 90) -> bool:
-        return self.lab.wait_for("a Patroni leader and a synchronous standby", self.settled, seconds)
+    def wait_settled(self, seconds: float = 90, steady: int = 3) -> tuple[str, str] | None:
+        """The settled (leader, synchronous standby), once the same pair is read ``steady`` times in a row a second
+        apart: just after a member or etcd comes back, Patroni may name a synchronous standby and drop it again
+        on its next loop. None when it does not settle within ``seconds``."""
+        reads: list[tuple[str, str] | None] = []
+
+        def steady_pair() -> bool:
+            reads.append(self.settled_view())
+            return holds(reads, steady)
+
+        return reads[-1] if self.lab.wait_for("a steady Patroni leader and synchronous standby", steady_pair, seconds) else None
 
     def streams_from(self, host: str, primary: str) -> bool:
         return any(item.split(":")[0] == host for item in self.pg.streaming(primary))
@@ -243,8 +265,9 @@ class PatroniTests:
     def etcd_members(self) -> list[str]:
         """The members etcd reports (asked on the first inventory member that answers)."""
         for host in self.etcd:
+            endpoint = "https://%s:%d" % (self.addresses[host], int(self.settings.get("etcd_client_port", 2379)))
             result = self.lab.exec(host, "etcdctl", "--cacert", "/etc/kaizen/pki/ca.crt", "--cert", "/etc/kaizen/pki/host.crt",
-                                   "--key", "/etc/kaizen/pki/host.key", "--endpoints", "https://%s:2379" % self.addresses[host],
+                                   "--key", "/etc/kaizen/pki/host.key", "--endpoints", endpoint,
                                    "member", "list", "--write-out", "json")
             if result.returncode == 0:
                 return sorted(member.get("name", "") for member in json.loads(result.stdout).get("members", []))
@@ -315,7 +338,7 @@ class PatroniTests:
             for host in victims:
                 self.lab.service(host, "start", "etcd")
         back = self.wait_settled(120)
-        self.report.check(back, "with etcd back, Patroni leads again (%s) with a synchronous standby" % self.leader())
+        self.report.check(back is not None, "with etcd back, Patroni leads again with a synchronous standby (leader, standby: %s)" % (back,))
 
     def wait_alert(self, name: str, seconds: float) -> float | None:
         """When Prometheus first reports ``name`` firing (None: not within ``seconds``)."""
@@ -334,12 +357,9 @@ class PatroniTests:
 
     def switchover(self) -> None:
         """``kaizen-hybrid switchover --to`` a replica, through Patroni, under the writer."""
-        self.wait_settled()
-        members = self.cluster().get("members", [])
-        old = self.leader()
         # In synchronous mode Patroni hands the primary only to its synchronous standby.
-        target = next((member["name"] for member in members if member.get("role") == "sync_standby"), None)
-        other = next((member["name"] for member in members if member.get("role") == "replica"), None)
+        old, target = self.wait_settled() or (self.leader(), None)
+        other = next((member["name"] for member in self.cluster().get("members", []) if member.get("role") == "replica"), None)
         if not self.report.check(old is not None and target is not None, "Patroni switchover: leader %s, synchronous standby %s" % (old, target)):
             return
         if other is not None:

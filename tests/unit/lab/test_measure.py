@@ -277,3 +277,34 @@ def test_an_interruption_is_measured_and_the_writer_stopped_whatever_happens():
     with pytest.raises(RuntimeError):
         interrupted(stopped, failing, 5.0)
     assert stopped._stopping.is_set()
+
+
+# Patroni settled: a leader and a synchronous standby, read the same several times in a row ------------------------
+
+def _member(name: str, role: str, state: str = "streaming") -> dict[str, str]:
+    return {"name": name, "role": role, "state": "running" if role == "leader" else state}
+
+
+def test_a_cluster_is_settled_with_every_member_running_one_leader_and_one_synchronous_standby():
+    from labtest.patroni import settled_pair
+
+    members = [_member("db1", "leader"), _member("db2", "sync_standby"), _member("db3", "replica")]
+    assert settled_pair(members, 3) == ("db1", "db2")
+    assert settled_pair(members[:2], 3) is None                                            # a member missing
+    assert settled_pair([], 0) is None and settled_pair([], 2) is None                      # nobody answers
+    assert settled_pair([_member("db1", "leader"), _member("db2", "replica")], 2) is None   # no synchronous standby
+    assert settled_pair([_member("db1", "leader"), _member("db2", "sync_standby", "starting")], 2) is None
+
+
+def test_settled_only_when_the_same_pair_holds_for_the_last_reads():
+    from labtest.patroni import holds
+
+    pair = ("db2", "db1")
+    assert not holds([], 3)
+    assert not holds([pair, pair], 3)
+    # Named, dropped, named again (what Patroni does a moment after etcd comes back): not yet.
+    assert not holds([pair, None, pair, pair], 3)
+    assert holds([None, pair, pair, pair], 3)
+    assert not holds([pair, pair, ("db1", "db2")], 3)
+    # Never settles.
+    assert not holds([None] * 50, 3)
