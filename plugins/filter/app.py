@@ -61,6 +61,10 @@ def loadbalancer_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return loadbalancer.settings_problems(plain(settings) or {})
 
 
+def loadbalancer_certificate_problems(sans: t.Any, names: t.Any, path: str = "the certificate") -> list[str]:
+    return loadbalancer.certificate_name_problems(plain(sans), plain(names), str(path))
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
@@ -72,4 +76,5 @@ class FilterModule:
             "app_rolling_plan": app_rolling_plan,
             "loadbalancer_upstreams": loadbalancer_upstreams,
             "loadbalancer_problems": loadbalancer_problems,
+            "loadbalancer_certificate_problems": loadbalancer_certificate_problems,
         }

@@ -23,8 +23,8 @@ def prometheus_scrape_configs(groups: t.Mapping[str, t.Any], hostvars: t.Mapping
 
 
 @filter_errors
-def prometheus_alertmanagers(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], port: t.Any = 9093) -> list[str]:
-    return monitoring.alertmanager_targets(topology_of(groups, hostvars), port)
+def prometheus_alertmanagers(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[str]:
+    return monitoring.alertmanager_targets(topology_of(groups, hostvars))
 
 
 def prometheus_target_count(configs: t.Any) -> int:

@@ -63,6 +63,11 @@ def group_networks(
 
 
 @filter_errors
+def published_port(hostname: str, name: str, hostvars: t.Mapping[str, t.Any]) -> int:
+    return topology_of({}, hostvars).port(str(hostname), str(name))
+
+
+@filter_errors
 def host_port(host: t.Any, port: t.Any) -> str:
     if isinstance(host, Undefined) or isinstance(port, Undefined) or host in (None, "") or port in (None, ""):
         raise ValueError("both a host and a port are required (got %r and %r)" % (host, port))
@@ -135,6 +140,7 @@ class FilterModule:
         return {
             "host_address": host_address,
             "host_port": host_port,
+            "published_port": published_port,
             "group_members": group_members,
             "group_peers": group_peers,
             "group_addresses": group_addresses,

@@ -19,7 +19,7 @@ import typing as t
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
 
-DEFAULT_PORTS = {"client": 2379, "peer": 2380, "metrics": 2381}
+PORT_KINDS = ("client", "peer", "metrics")
 
 
 def url(scheme: str, address: str, port: int) -> str:
@@ -32,7 +32,7 @@ def cluster(topology: Topology) -> list[dict[str, t.Any]]:
     members = []
     for host in topology.etcd_members():
         address = topology.address(host)
-        ports = {kind: int(topology.var(host, "etcd_%s_port" % kind, default)) for kind, default in DEFAULT_PORTS.items()}
+        ports = {kind: topology.port(host, "etcd_%s_port" % kind) for kind in PORT_KINDS}
         members.append({
             "name": host, "address": address,
             "client_port": ports["client"], "peer_port": ports["peer"], "metrics_port": ports["metrics"],

@@ -226,7 +226,6 @@ def image_problems(reference: t.Any, variable: str = "app_image") -> list[str]:
 # --- instances and upstreams ------------------------------------------------------------------
 
 DEFAULT_INSTANCES = 2
-DEFAULT_PORT_BASE = 8080
 
 
 def _positive_int(value: t.Any, name: str, host: str, minimum: int = 1) -> int:
@@ -261,7 +260,7 @@ def upstreams(topology: Topology, drained: t.Iterable[str] = (), group: str = "a
     for host in members:
         address = topology.address(host)
         for item in instances(host, topology.var(host, "app_instances", DEFAULT_INSTANCES),
-                              topology.var(host, "app_port_base", DEFAULT_PORT_BASE), str(topology.var(host, "app_name", "kaizen"))):
+                              topology.port(host, "app_port_base"), str(topology.var(host, "app_name", "kaizen"))):
             servers.append({"host": host, "address": address, "port": item["port"], "instance": item["instance"],
                             "endpoint": host_port(address, item["port"]),
                             "down": host in drained})

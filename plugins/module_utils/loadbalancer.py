@@ -82,3 +82,28 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
         if not isinstance(value, str) or not value.startswith("/"):
             problems.append("loadbalancer_%s must be an absolute path on the load balancer, not %r" % (name, value))
     return problems
+
+
+def _covers(san: str, name: str) -> bool:
+    """Whether the DNS SAN ``san`` is valid for ``name`` (RFC 6125: a wildcard stands for one whole left-most label)."""
+    san, name = san.lower().rstrip("."), name.lower().rstrip(".")
+    if san == name:
+        return True
+    if not san.startswith("*.") or name.startswith("*."):
+        return False
+    label, rest = name.split(".", 1) if "." in name else (name, "")
+    return bool(label) and rest == san[2:]
+
+
+def certificate_name_problems(sans: t.Any, names: t.Any, path: str = "the certificate") -> list[str]:
+    """Problems when the certificate whose subjectAltName entries are ``sans`` (``DNS:x``, ``IP:y``, as
+    community.crypto's x509_certificate_info gives them) is not valid for every server name in ``names``
+    (nginx's catch-all ``_`` aside): a client verifying it by that name would refuse the connection."""
+    dns = [str(entry)[4:] for entry in sans or [] if str(entry).upper().startswith("DNS:")]
+    missing = [str(name) for name in names or [] if name != "_" and not any(_covers(san, str(name)) for san in dns)]
+    if not missing:
+        return []
+    which = "that name" if len(missing) == 1 else "those names"
+    return ["%s is not valid for %s (its DNS names: %s): clients connecting by %s would fail certificate verification; "
+            "with the pki role's certificate the names come from loadbalancer_server_names (pki_service_names), "
+            "a certificate of your own must carry them" % (path, ", ".join(missing), ", ".join(dns) or "none", which)]

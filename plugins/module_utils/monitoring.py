@@ -24,15 +24,6 @@ import typing as t
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import SITE_GROUPS, Topology, TopologyError
 
-# The exporters role's default ports (roles/exporters/defaults/main.yml; a unit test keeps them equal).
-DEFAULT_PORTS: dict[str, int] = {
-    "node": 9100,
-    "postgres": 9187,
-    "redis": 9121,
-    "nginx": 9113,
-    "nginx_log": 3903,
-}
-
 # The exporters role's jobs: (job, host variable that overrides the port, host variable that turns it off).
 EXPORTER_JOBS: tuple[tuple[str, str, str], ...] = (
     ("node", "exporters_node_port", "exporters_node_enabled"),
@@ -162,20 +153,18 @@ class _Jobs:
     def _ports(self, job: str, host: str) -> list[int]:
         for name, port_var, _enabled_var in EXPORTER_JOBS:
             if name == job:
-                return [_port(self.host_value(host, port_var, DEFAULT_PORTS[job]), "%s of %s" % (port_var, host))]
+                return [self.topology.port(host, port_var)]
         if job == "docker":
             if not _enabled(self.host_value(host, "docker_metrics_enabled", True)):
                 return []
-            return [_port(self.host_value(host, "docker_metrics_port", 9323), "docker_metrics_port of %s" % host)]
+            return [self.topology.port(host, "docker_metrics_port")]
         if job == "kaizen":
             if not _enabled(self.host_value(host, "app_metrics_enabled", True)):
                 return []
-            base = _port(self.host_value(host, "app_port_base", 8080), "app_port_base of %s" % host)
+            base = self.topology.port(host, "app_port_base")
             count = _count(self.host_value(host, "app_instances", 2), "app_instances of %s" % host)
             return [_port(base + index, "app_port_base + app_instances of %s" % host) for index in range(count)]
-        port_var = {"etcd": "etcd_metrics_port"}.get(job, "%s_port" % job)
-        return [_port(self.host_value(host, port_var, {"prometheus": 9090, "alertmanager": 9093, "etcd": 2381}[job]),
-                      "%s of %s" % (port_var, host))]
+        return [self.topology.port(host, {"etcd": "etcd_metrics_port"}.get(job, "%s_port" % job))]
 
 
 def scrape_configs(topology: Topology, settings: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -212,13 +201,9 @@ def target_count(configs: t.Iterable[t.Mapping[str, t.Any]]) -> int:
     return sum(len(entry.get("targets") or []) for config in configs for entry in config.get("static_configs") or [])
 
 
-def alertmanager_targets(topology: Topology, default_port: t.Any = 9093) -> list[str]:
+def alertmanager_targets(topology: Topology) -> list[str]:
     """``host:port`` of the Alertmanager on every monitoring host (``alertmanager_port`` per host)."""
-    targets = []
-    for host in topology.members("monitoring"):
-        port = _port(topology.var(host, "alertmanager_port", default_port), "alertmanager_port of %s" % host)
-        targets.append(host_port(topology.address(host), port))
-    return targets
+    return [host_port(topology.address(host), topology.port(host, "alertmanager_port")) for host in topology.members("monitoring")]
 
 
 def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:

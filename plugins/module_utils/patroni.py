@@ -126,12 +126,12 @@ def config(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 def members(topology: Topology) -> list[dict[str, t.Any]]:
     """Every PostgreSQL host as Patroni's REST API is reached: ``name``, ``address``, ``port`` (its own
-    ``postgresql_port``, 5432 when unset), ``api_port`` (``postgresql_patroni_api_port``, 8008 when unset) and
+    ``postgresql_port``), ``api_port`` (``postgresql_patroni_api_port``; each the postgresql role's default when unset) and
     ``api_url`` (IPv6 in brackets)."""
     found = []
     for host in topology.members("postgres"):
-        address, api_port = topology.address(host), int(topology.var(host, "postgresql_patroni_api_port", 8008))
-        found.append({"name": host, "address": address, "port": int(topology.var(host, "postgresql_port", 5432)),
+        address, api_port = topology.address(host), topology.port(host, "postgresql_patroni_api_port")
+        found.append({"name": host, "address": address, "port": topology.port(host, "postgresql_port"),
                       "api_port": api_port, "api_url": "https://%s" % host_port(address, api_port)})
     return found
 

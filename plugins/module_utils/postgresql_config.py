@@ -340,7 +340,7 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
     libpq tries the hosts in order and keeps the first whose session matches ``target_session_attrs``
     (``read-write`` finds the primary after a failover; ``prefer-standby`` reads from a replica when
     one is up). Hosts are addresses (in every certificate's SANs), or inventory names with ``use_names``. Each host's
-    port is ``port`` when given, else its own ``postgresql_port`` (5432 when unset).
+    port is ``port`` when given, else its own ``postgresql_port`` (the role's default when unset).
     """
     if target_session_attrs not in TARGET_SESSION_ATTRS:
         raise ConfigError("target_session_attrs is %r; one of %s" % (target_session_attrs, ", ".join(TARGET_SESSION_ATTRS)))
@@ -349,8 +349,8 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
         raise ConfigError("group %s has no hosts: no PostgreSQL server to connect to" % group)
     hosts = []
     for member in members:
-        member_port = port if port not in (None, "") else topology.var(member, "postgresql_port", 5432)
-        hosts.append(host_port(member if use_names else topology.address(member), _positive_int(member_port, "port")))
+        member_port = _positive_int(port, "port") if port not in (None, "") else topology.port(member, "postgresql_port")
+        hosts.append(host_port(member if use_names else topology.address(member), member_port))
     userinfo = quote(str(user), safe="")
     if password:
         userinfo += ":" + quote(str(password), safe="")

@@ -26,8 +26,6 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
 )
 
 ROLE_DEFAULTS: dict[str, t.Any] = {
-    "redis_port": 6379,
-    "redis_sentinel_port": 26379,
     "redis_sentinel_master_name": "kaizen",
     "redis_app_user": "kaizen",
     "redis_app_key_patterns": ["kaizen:*"],
@@ -52,16 +50,6 @@ def _as_bool(value: t.Any, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
         return value.strip().lower() in ("true", "yes", "on", "1")
     raise TopologyError("%s is %r; it must be true or false" % (name, value))
-
-
-def _as_port(value: t.Any, host: str, name: str) -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = 0
-    if isinstance(value, bool) or not 0 < port < 65536:
-        raise TopologyError("%s: %s is %r; it must be a TCP port (1-65535)" % (host, name, value))
-    return port
 
 
 def key_prefix(patterns: t.Any) -> str:
@@ -96,7 +84,7 @@ def sentinel_endpoints(topology: Topology) -> list[dict[str, t.Any]]:
     if not sentinels:
         raise TopologyError("no host runs Redis Sentinel (group redis_sentinels, else redis); the app finds Redis through Sentinel")
     return [
-        {"name": host, "host": topology.address(host), "port": _as_port(_setting(topology, host, "redis_sentinel_port"), host, "redis_sentinel_port")}
+        {"name": host, "host": topology.address(host), "port": topology.port(host, "redis_sentinel_port")}
         for host in sentinels
     ]
 

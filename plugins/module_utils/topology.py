@@ -47,6 +47,36 @@ ADDRESS_VARIABLES = ("kaizen_address", "ansible_host", "ansible_facts['default_i
 SECRET_PLACEHOLDER_PREFIX = "CHANGE_ME"
 """Secrets whose value starts with this are unset placeholders (see the example inventories)."""
 
+PORT_DEFAULTS: dict[str, int] = {
+    "postgresql_port": 5432,
+    "postgresql_patroni_api_port": 8008,
+    "haproxy_rw_port": 5000,
+    "haproxy_ro_port": 5001,
+    "etcd_client_port": 2379,
+    "etcd_peer_port": 2380,
+    "etcd_metrics_port": 2381,
+    "redis_port": 6379,
+    "redis_sentinel_port": 26379,
+    "app_port_base": 8080,
+    "app_container_port": 8080,
+    "docker_metrics_port": 9323,
+    "loadbalancer_http_port": 80,
+    "loadbalancer_https_port": 443,
+    "loadbalancer_stub_status_port": 8081,
+    "exporters_node_port": 9100,
+    "exporters_postgres_port": 9187,
+    "exporters_redis_port": 9121,
+    "exporters_nginx_port": 9113,
+    "exporters_nginx_log_port": 3903,
+    "prometheus_port": 9090,
+    "alertmanager_port": 9093,
+    "alertmanager_cluster_port": 9094,
+    "grafana_http_port": 3000,
+}
+"""Every port a role publishes, by its variable, with the owning role's default: the one place a consumer
+on another host (or in another role, which does not see the owner's defaults) reads it from, through
+:meth:`Topology.port`. tests/unit/plugins/module_utils/test_topology.py keeps it equal to the roles' defaults."""
+
 
 class TopologyError(ValueError):
     """The inventory does not describe a usable topology (the message says why and what to set)."""
@@ -227,6 +257,18 @@ class Topology:
         if name not in hostvars:
             return default
         return hostvars[name]
+
+    def port(self, host: str, name: str) -> int:
+        """The port ``host`` publishes under the variable ``name`` (a key of :data:`PORT_DEFAULTS`): its own
+        value, else the owning role's default. TopologyError naming the host and the variable when it is not
+        a port number."""
+        if name not in PORT_DEFAULTS:
+            raise TopologyError("%s is not a port variable of the collection (those are: %s)" % (name, ", ".join(sorted(PORT_DEFAULTS))))
+        value = self.var(host, name, PORT_DEFAULTS[name])
+        port = as_int(value)
+        if port is None or not 1 <= port <= 65535:
+            raise TopologyError("%s of %s is %r; it must be a port number (1-65535)" % (name, host, value))
+        return port
 
     # addresses
 

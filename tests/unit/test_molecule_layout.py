@@ -64,3 +64,18 @@ def test_the_site_scenario_has_every_group_and_the_single_one_host_in_all():
     assert len(_config("site")["platforms"]) <= 5
     single = _config("single")["platforms"]
     assert len(single) == 1 and {"loadbalancers", "app", "postgres", "redis", "monitoring", "backup"} <= set(single[0]["groups"])
+
+
+def test_the_single_scenario_moves_every_published_port_and_both_reach_the_site_by_a_public_name():
+    from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import PORT_DEFAULTS
+
+    single = _config("single")["provisioner"]["inventory"]["group_vars"]["all"]
+    moved = {name: single.get(name) for name in PORT_DEFAULTS}
+    assert all(isinstance(port, int) and port != PORT_DEFAULTS[name] for name, port in moved.items()), moved
+    # One host: no two ports collide (the app's instances take app_port_base and the next few; its container port is inside).
+    host_ports = [port for name, port in moved.items() if name not in ("app_container_port", "app_port_base")]
+    app_ports = range(moved["app_port_base"], moved["app_port_base"] + 4)
+    assert len(set(host_ports)) == len(host_ports) and not set(host_ports) & set(app_ports), moved
+    for scenario in SCENARIOS:
+        names = _config(scenario)["provisioner"]["inventory"]["group_vars"]["all"]["loadbalancer_server_names"]
+        assert names and "_" not in names

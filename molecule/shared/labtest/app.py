@@ -33,11 +33,11 @@ LB_SPREAD_RATIO = 1.5
 
 RATE_PROBE = r"""
 import http.client, json, ssl, sys, threading
-host, total, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+host, port, total, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 context = ssl.create_default_context(cafile="/etc/kaizen/pki/ca.crt")
 statuses, lock, counter = [], threading.Lock(), iter(range(total))
 def work():
-    conn = http.client.HTTPSConnection(host, 443, context=context, timeout=10)
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=10)
     while True:
         with lock:
             if next(counter, None) is None:
@@ -57,8 +57,8 @@ print(json.dumps(statuses))
 
 
 class AppTests:
-    """``settings``: lb (address), hosts (app hosts), addresses, port, instances (per host), v2, v3,
-    registry_file (optional), bench_seconds."""
+    """``settings``: lb (address), public_name, https_port and http_port (the load balancer's), hosts (app hosts),
+    addresses, port (app_port_base), instances (per host), v2, v3, registry_file (optional), bench_seconds."""
 
     def __init__(self, settings: t.Mapping[str, t.Any], ca: str, report: t.Any, runner: t.Any, lab: t.Any) -> None:
         self.lb: str = settings["lb"]
@@ -70,6 +70,10 @@ class AppTests:
         self.v3: str = settings.get("v3", "kaizen-lab/kaizen-ref:3.0.0-broken")
         self.registry_file: str | None = settings.get("registry_file")
         self.bench_seconds: int = int(settings.get("bench_seconds", 6))
+        # The name clients reach the site by (loadbalancer_server_names); the tests connect to the address.
+        self.public_name: str = settings.get("public_name") or self.lb
+        self.https_port: int = int(settings.get("https_port", 443))
+        self.http_port: int = int(settings.get("http_port", 80))
         self.ca = ca
         self.context = ssl.create_default_context(cafile=ca)
         self.report, self.runner, self.lab = report, runner, lab
@@ -77,7 +81,7 @@ class AppTests:
     # helpers ------------------------------------------------------------------
 
     def lb_client(self) -> Client:
-        return Client(self.lb, 443, self.context)
+        return Client(self.lb, self.https_port, self.context)
 
     def endpoints(self) -> list[tuple[str, str, int]]:
         """Every instance: (host, address, port), in the order the app role numbers them."""
@@ -135,8 +139,8 @@ class AppTests:
             context.set_ciphers("DEFAULT:@SECLEVEL=0")
             context.minimum_version = context.maximum_version = version
             try:
-                with ssl.create_connection((self.lb, 443), timeout=10) as sock:
-                    with context.wrap_socket(sock, server_hostname=self.lb) as tls:
+                with ssl.create_connection((self.lb, self.https_port), timeout=10) as sock:
+                    with context.wrap_socket(sock, server_hostname=self.public_name) as tls:
                         outcome[name] = {"accepted": True, "protocol": tls.version(), "cipher": tls.cipher()[0]}
             except ssl.SSLError as exc:
                 outcome[name] = {"accepted": False, "reason": exc.reason or str(exc)}
@@ -147,7 +151,17 @@ class AppTests:
                               "%s refused by the server (alert protocol version; got %s)" % (name, outcome[name]))
         for name in ("TLSv1.2", "TLSv1.3"):
             self.report.check(outcome[name]["accepted"] and outcome[name].get("protocol") == name,
-                              "%s accepted with a certificate the internal CA validates for %s (%s)" % (name, self.lb, outcome[name]))
+                              "%s accepted with a certificate the internal CA validates for the public name %s (%s)" % (
+                                  name, self.public_name, outcome[name]))
+        # The same client refuses a name the certificate does not carry: the check above means something.
+        try:
+            with ssl.create_connection((self.lb, self.https_port), timeout=10) as sock:
+                with ssl.create_default_context(cafile=self.ca).wrap_socket(sock, server_hostname="not-served.invalid"):
+                    refused = "accepted"
+        except ssl.SSLCertVerificationError as exc:
+            refused = exc.verify_message
+        self.report.check(refused != "accepted" and "mismatch" in str(refused).lower(),
+                          "a name the certificate does not carry fails verification (%s)" % refused)
 
     def headers_and_redirect(self) -> None:
         status, headers, document = self.lb_client().request("GET", "/health")
@@ -161,13 +175,14 @@ class AppTests:
         self.report.check("nginx/" not in headers.get("server", ""), "nginx hides its version (Server: %r)" % headers.get("server"))
         status, headers, _document = self.lb_client().request("GET", "/no-such-page")
         self.report.check(status == 404 and "strict-transport-security" in headers, "an error answer carries HSTS too (HTTP %d)" % status)
-        plain = http.client.HTTPConnection(self.lb, 80, timeout=10)
+        plain = http.client.HTTPConnection(self.lb, self.http_port, timeout=10)
         plain.request("GET", "/health?x=1", headers={"Host": self.lb})
         response = plain.getresponse()
         response.read()
         plain.close()
         location = response.getheader("Location", "")
-        self.report.check(response.status == 301 and location == "https://%s/health?x=1" % self.lb,
+        expected = "https://%s%s/health?x=1" % (self.lb, "" if self.https_port == 443 else ":%d" % self.https_port)
+        self.report.check(response.status == 301 and location == expected,
                           "HTTP is redirected to HTTPS (%d %s)" % (response.status, location))
 
     def every_instance(self) -> None:
@@ -193,7 +208,7 @@ class AppTests:
 
     def rate_limit(self, probe_host: str) -> None:
         """101 requests as fast as one client can send them, from ``probe_host`` (not exempt from the limit)."""
-        result = self.lab.exec(probe_host, "python3", "-", self.lb, "101", "20", stdin=RATE_PROBE, timeout=120)
+        result = self.lab.exec(probe_host, "python3", "-", self.lb, str(self.https_port), "101", "20", stdin=RATE_PROBE, timeout=120)
         try:
             statuses = json.loads(result.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):

@@ -80,8 +80,8 @@ class _WebhookHandler(http.server.BaseHTTPRequestHandler):
 
 
 class MonitoringTests:
-    """``settings``: prometheus (URL), expected_targets, postgres_hosts, redis_hosts, lb (address), webhook_address,
-    webhook_port, absent_ok (metrics this topology cannot have)."""
+    """``settings``: prometheus (URL), expected_targets, postgres_hosts, redis_hosts, lb_http (address:port of the load
+    balancer's HTTP listener), webhook_address, webhook_port, absent_ok (metrics this topology cannot have)."""
 
     def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, lab: t.Any) -> None:
         self.settings = settings
@@ -103,7 +103,7 @@ class MonitoringTests:
         opener = urllib.request.build_opener(NoRedirect)
         for _request in range(5):
             try:
-                opener.open("http://%s/" % self.settings["lb"], timeout=10)
+                opener.open("http://%s/" % self.settings["lb_http"], timeout=10)
             except urllib.error.HTTPError as exc:
                 if exc.code != 301:
                     raise

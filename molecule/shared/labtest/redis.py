@@ -48,6 +48,7 @@ class RedisTests:
         self.hosts: list[str] = list(settings["hosts"])
         self.addresses: dict[str, str] = dict(settings["addresses"])
         self.down_after_ms = int(settings.get("sentinel_down_after_ms", 5000))
+        self.port = int(settings.get("port", 6379))
         self.report, self.runner, self.lab = report, runner, lab
 
     def sentinel(self) -> t.Any:
@@ -71,7 +72,7 @@ class RedisTests:
 
         settings = client_settings(self.connection)
         settings.update(username="admin", password=self.admin_password)
-        server = redis.Redis(host=self.addresses[host], port=self.connection.get("port", 6379), **settings)
+        server = redis.Redis(host=self.addresses[host], port=self.port, **settings)
         try:
             return list(server.execute_command("ROLE"))
         except Exception:  # noqa: BLE001 - not answering yet

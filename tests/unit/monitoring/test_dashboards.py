@@ -28,6 +28,8 @@ import pytest
 import yaml
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils import grafana
+from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "grafana"
@@ -275,6 +277,8 @@ class _RoleVariables:
         self.env = jinja2.nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined)
         for env in (self.env,):
             env.filters["kaizen.hybrid.host_address"] = lambda host, hostvars: FAKE_ADDRESS
+            env.filters["kaizen.hybrid.host_port"] = host_port
+            env.filters["kaizen.hybrid.published_port"] = lambda host, name, hostvars: Topology({}, hostvars).port(host, name)
             env.filters["ansible.builtin.combine"] = _merge
         self.cache: dict = {}
 
@@ -354,3 +358,10 @@ def test_grafana_ini_keeps_the_password_out_and_the_doors_shut():
     assert ini["analytics"]["reporting_enabled"] == "false" and ini["analytics"]["check_for_updates"] == "false"
     assert ini["paths"]["provisioning"] == "/etc/grafana/provisioning"
     assert ini["smtp"]["enabled"] == "true" and ini["smtp"]["host"] == "mail.example.com:25"
+
+
+def test_the_datasource_url_follows_the_prometheus_port_of_the_inventory():
+    variables = _RoleVariables()
+    variables.facts["hostvars"]["mon1"]["prometheus_port"] = 19090
+    (datasource,) = yaml.safe_load(variables.render("datasource.yml.j2"))["datasources"]
+    assert datasource["url"] == "http://%s:19090" % FAKE_ADDRESS

@@ -26,7 +26,6 @@ def test_role_defaults_cover_every_kaizen_field_but_the_derived_ones():
     missing = [field for field in kaizen_app.FIELDS if "app_" + field not in ROLE_DEFAULTS]
     assert missing == [], missing
     assert ROLE_DEFAULTS["app_instances"] == kaizen_app.DEFAULT_INSTANCES
-    assert ROLE_DEFAULTS["app_port_base"] == kaizen_app.DEFAULT_PORT_BASE
 
 
 def test_the_postgresql_role_admits_the_app_network_the_app_role_creates():

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils.loadbalancer import settings_problems
+from ansible_collections.kaizen.hybrid.plugins.module_utils.loadbalancer import certificate_name_problems, settings_problems
 
 ROLE_DEFAULTS = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "loadbalancer" / "defaults" / "main.yml").read_text())
 
@@ -41,3 +41,32 @@ def test_the_role_defaults_pass():
 def test_each_wrong_setting_is_named(changes, expected):
     problems = settings_problems(settings(**changes))
     assert len(problems) == 1 and expected in problems[0], problems
+
+
+@pytest.mark.parametrize("sans, names", [
+    (["DNS:lb1", "IP:10.0.0.5", "DNS:kaizen.example.com"], ["kaizen.example.com"]),
+    (["DNS:Kaizen.Example.com"], ["kaizen.example.com."]),
+    (["DNS:*.example.com"], ["kaizen.example.com", "api.example.com"]),
+    (["DNS:*.example.com"], ["*.example.com"]),
+    (["DNS:lb1"], ["_"]),
+    ([], []),
+])
+def test_a_certificate_valid_for_every_name_passes(sans, names):
+    assert certificate_name_problems(sans, names, "/etc/kaizen/pki/host-fullchain.crt") == []
+
+
+@pytest.mark.parametrize("sans, names, missing", [
+    (["DNS:lb1", "IP:10.0.0.5"], ["_", "kaizen.example.com"], "kaizen.example.com"),
+    # A wildcard stands for one whole label: not for two, not for the bare domain, not for a wildcard name.
+    (["DNS:*.example.com"], ["a.b.example.com"], "a.b.example.com"),
+    (["DNS:*.example.com"], ["example.com"], "example.com"),
+    (["DNS:kaizen.example.com"], ["*.example.com"], "*.example.com"),
+    # An IP entry is not a name, even when it reads like one.
+    (["IP:10.0.0.5"], ["10.0.0.5"], "10.0.0.5"),
+    (None, ["kaizen.example.com", "www.example.com"], "kaizen.example.com, www.example.com"),
+])
+def test_each_name_the_certificate_is_not_valid_for_is_named(sans, names, missing):
+    problems = certificate_name_problems(sans, names, "/srv/own.crt")
+    assert len(problems) == 1
+    assert problems[0].startswith("/srv/own.crt is not valid for %s (" % missing)
+    assert "loadbalancer_server_names" in problems[0]

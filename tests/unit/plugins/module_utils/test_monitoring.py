@@ -104,9 +104,9 @@ def test_disabled_exporters_and_metrics_have_no_target():
 
 def test_role_defaults_apply_when_the_host_sets_nothing():
     hostvars = {host: {"kaizen_address": variables["kaizen_address"]} for host, variables in HOSTVARS.items()}
-    jobs = by_job(configs(hostvars, defaults={"app_instances": 3, "app_port_base": 7000}))
+    jobs = by_job(configs(hostvars, defaults={"app_instances": 3}))
     assert [target for _host, target in targets(jobs["kaizen"])] == [
-        "10.0.0.11:7000", "10.0.0.11:7001", "10.0.0.11:7002", "10.0.0.12:7000", "10.0.0.12:7001", "10.0.0.12:7002"]
+        "10.0.0.11:8080", "10.0.0.11:8081", "10.0.0.11:8082", "10.0.0.12:8080", "10.0.0.12:8081", "10.0.0.12:8082"]
 
 
 def test_per_job_intervals_and_a_subset_of_jobs():
@@ -118,7 +118,7 @@ def test_per_job_intervals_and_a_subset_of_jobs():
 
 
 @pytest.mark.parametrize("variable, value, message", [
-    ("exporters_node_port", 70000, "exporters_node_port of app1: 70000 is not a port number"),
+    ("exporters_node_port", 70000, "exporters_node_port of app1 is 70000; it must be a port number"),
     ("app_instances", "two", "app_instances of app1: 'two' is not a count"),
     ("app_port_base", 65535, "app_port_base \\+ app_instances of app1"),
 ])
@@ -135,10 +135,9 @@ def test_alertmanagers_of_every_monitoring_host():
     assert monitoring.alertmanager_targets(Topology(groups, hostvars)) == ["10.0.0.6:9093", "10.0.0.5:19093"]
 
 
-def test_the_exporters_role_defaults_are_the_default_ports():
+def test_the_exporters_are_on_by_default():
     defaults = _defaults("exporters")
-    for job, port_var, enabled_var in monitoring.EXPORTER_JOBS:
-        assert defaults[port_var] == monitoring.DEFAULT_PORTS[job], port_var
+    for _job, _port_var, enabled_var in monitoring.EXPORTER_JOBS:
         assert defaults[enabled_var] is True, enabled_var
 
 

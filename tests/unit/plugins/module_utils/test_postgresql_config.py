@@ -269,8 +269,10 @@ def test_libpq_url_takes_each_hosts_own_port():
                                                        "pg2": {"kaizen_address": "192.0.2.32", "postgresql_port": "6544"}})
     assert pc.libpq_url(topology, "kaizen", "app").startswith("postgresql://app@192.0.2.31:6543,192.0.2.32:6544/kaizen?")
     assert pc.libpq_url(topology, "kaizen", "app", port=5000).startswith("postgresql://app@192.0.2.31:5000,192.0.2.32:5000/kaizen?")
-    with pytest.raises(pc.ConfigError, match="port is 'x'"):
+    with pytest.raises(ValueError, match="postgresql_port of pg1 is 'x'"):
         pc.libpq_url(Topology({"postgres": ["pg1"]}, {"pg1": {"kaizen_address": "192.0.2.31", "postgresql_port": "x"}}), "kaizen", "app")
+    with pytest.raises(pc.ConfigError, match="port is 'x'"):
+        pc.libpq_url(topology, "kaizen", "app", port="x")
 
 
 def test_libpq_url_errors():

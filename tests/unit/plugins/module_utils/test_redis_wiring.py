@@ -91,7 +91,7 @@ def test_app_connection_ca_override():
     (GROUPS, hostvars(r2={"redis_app_password": "CHANGE_ME"}), "r2: redis_app_password is empty or a CHANGE_ME placeholder"),
     (dict(GROUPS, redis_sentinels=[]), hostvars(), "no host runs Redis Sentinel"),
     (GROUPS, hostvars(r2={"redis_tls": "maybe"}), "redis_tls is 'maybe'"),
-    (GROUPS, hostvars(r1={"redis_sentinel_port": 0}), "r1: redis_sentinel_port is 0"),
+    (GROUPS, hostvars(r1={"redis_sentinel_port": 0}), "redis_sentinel_port of r1 is 0; it must be a port number"),
 ])
 def test_app_connection_errors(groups, variables, message):
     with pytest.raises(TopologyError) as info:
