@@ -76,6 +76,9 @@ def test_the_single_scenario_moves_every_published_port_and_both_reach_the_site_
     host_ports = [port for name, port in moved.items() if name not in ("app_container_port", "app_port_base")]
     app_ports = range(moved["app_port_base"], moved["app_port_base"] + 4)
     assert len(set(host_ports)) == len(host_ports) and not set(host_ports) & set(app_ports), moved
+    # Nor with the port verify's TLS probe server takes on the host.
+    probe = yaml.safe_load((ROOT / "molecule" / "shared" / "tasks" / "verify-tls.yml").read_text())[0]["ansible.builtin.set_fact"]["molecule_port"]
+    assert probe not in host_ports, probe
     for scenario in SCENARIOS:
         names = _config(scenario)["provisioner"]["inventory"]["group_vars"]["all"]["loadbalancer_server_names"]
         assert names and "_" not in names
