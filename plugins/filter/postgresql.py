@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filter_errors, module_utils, plain, topology_of
 
 config = module_utils("postgresql_config")
@@ -64,11 +66,13 @@ def postgresql_hba_rules(hostname: str, groups: t.Mapping[str, t.Any], hostvars:
 def postgresql_url(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], dbname: str, user: str,
                    target_session_attrs: str = "read-write", port: t.Any = None, password: t.Any = None,
                    use_names: bool = False, sslmode: str = "verify-full", sslrootcert: t.Any = None,
-                   connect_timeout: t.Any = 3, application_name: t.Any = None, group: str = "postgres") -> str:
+                   connect_timeout: t.Any = 3, application_name: t.Any = None, group: str = "postgres",
+                   running_ports: t.Any = None) -> str:
     return config.libpq_url(
         topology_of(groups, hostvars), str(dbname), str(user), str(target_session_attrs), port=port,
         password=password or None, use_names=bool(use_names), sslmode=str(sslmode), sslrootcert=sslrootcert or None,
         connect_timeout=connect_timeout, application_name=application_name or None, group=str(group),
+        running_ports=plain(running_ports) or None,
     )
 
 
@@ -93,8 +97,8 @@ def postgresql_switchover_ready(primary_state: t.Mapping[str, t.Any], target: st
 
 
 @filter_errors
-def postgresql_restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Any) -> dict[str, t.Any]:
-    return replication.restart_order(plain(pending) or {}, str(primary), [str(host) for host in (hosts or [])])
+def postgresql_restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Any, patroni: t.Any = False) -> dict[str, t.Any]:
+    return replication.restart_order(plain(pending) or {}, str(primary), [str(host) for host in (hosts or [])], boolean(patroni, strict=False))
 
 
 @filter_errors
@@ -102,6 +106,11 @@ def postgresql_verify(states: t.Mapping[str, t.Any], hosts: t.Any, max_lag_bytes
     members = [str(host) for host in (hosts or [])]
     return replication.verify_cluster(plain(states) or {}, members, {host: config.slot_name(host) for host in members},
                                       int(max_lag_bytes), int(synchronous_count))
+
+
+@filter_errors
+def postgresql_postmaster(text: t.Any) -> dict[str, t.Any]:
+    return replication.parse_postmaster_pid(str(text or ""))
 
 
 @filter_errors
@@ -129,4 +138,5 @@ class FilterModule:
             "postgresql_restart_order": postgresql_restart_order,
             "postgresql_verify": postgresql_verify,
             "postgresql_lsn_diff": postgresql_lsn_diff,
+            "postgresql_postmaster": postgresql_postmaster,
         }

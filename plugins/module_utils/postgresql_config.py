@@ -333,7 +333,8 @@ TARGET_SESSION_ATTRS = ("read-write", "read-only", "primary", "standby", "prefer
 def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str = "read-write", port: t.Any = None,
               password: str | None = None, use_names: bool = False, sslmode: str = "verify-full",
               sslrootcert: str | None = None, connect_timeout: t.Any = 3, application_name: str | None = None,
-              group: str = "postgres", extra: t.Mapping[str, t.Any] | None = None) -> str:
+              group: str = "postgres", extra: t.Mapping[str, t.Any] | None = None,
+              running_ports: t.Mapping[str, t.Any] | None = None) -> str:
     """A libpq multi-host URL over every host of ``group``:
     ``postgresql://user@10.0.0.31:5432,10.0.0.32:5432/db?target_session_attrs=read-write&sslmode=verify-full...``.
 
@@ -341,6 +342,10 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
     (``read-write`` finds the primary after a failover; ``prefer-standby`` reads from a replica when
     one is up). Hosts are addresses (in every certificate's SANs), or inventory names with ``use_names``. Each host's
     port is ``port`` when given, else its own ``postgresql_port`` (the role's default when unset).
+
+    ``running_ports`` (host -> the port its server listens on now) covers a port change: a host whose
+    server still runs on another port than its configured one is listed twice, on the running port
+    first, so a client given this URL before the change reaches it before and after its restart.
     """
     if target_session_attrs not in TARGET_SESSION_ATTRS:
         raise ConfigError("target_session_attrs is %r; one of %s" % (target_session_attrs, ", ".join(TARGET_SESSION_ATTRS)))
@@ -350,7 +355,11 @@ def libpq_url(topology: t.Any, dbname: str, user: str, target_session_attrs: str
     hosts = []
     for member in members:
         member_port = _positive_int(port, "port") if port not in (None, "") else topology.port(member, "postgresql_port")
-        hosts.append(host_port(member if use_names else topology.address(member), member_port))
+        address = member if use_names else topology.address(member)
+        running = (running_ports or {}).get(member)
+        if port in (None, "") and running not in (None, "") and _positive_int(running, "running port") != member_port:
+            hosts.append(host_port(address, _positive_int(running, "running port")))
+        hosts.append(host_port(address, member_port))
     userinfo = quote(str(user), safe="")
     if password:
         userinfo += ":" + quote(str(password), safe="")

@@ -124,6 +124,27 @@ def parse_controldata(text: str) -> dict[str, t.Any]:
     return result
 
 
+def parse_postmaster_pid(text: str) -> dict[str, t.Any]:
+    """The running server's ``postmaster.pid`` -> ``{pid, port, socket_dir, status}`` (empty when unreadable).
+
+    The file's lines are the postmaster's pid, the data directory, its start time, the port, the first
+    Unix socket directory, the first listen address, the shared memory key and (PostgreSQL 10+) its
+    status (``starting``, ``ready``, ``standby``, ``stopping``). The port is the one the server listens on
+    now: after a port change in the configuration it stays the old one until the restart.
+    """
+    lines = (text or "").splitlines()
+    if len(lines) < 4:
+        return {}
+    try:
+        pid, port = int(lines[0].strip()), int(lines[3].strip())
+    except ValueError:
+        return {}
+    if pid <= 0 or not 0 < port < 65536:
+        return {}
+    return {"pid": pid, "port": port, "socket_dir": lines[4].strip() if len(lines) > 4 else "",
+            "status": lines[7].strip() if len(lines) > 7 else ""}
+
+
 def parse_timeline_history(text: str) -> list[dict[str, t.Any]]:
     """A timeline history file -> ``[{'timeline': 1, 'switchpoint': '0/3000148', 'reason': ...}, ...]``.
 
@@ -346,14 +367,18 @@ def _lowered(row: t.Mapping[str, t.Any]) -> bool:
         return False
 
 
-def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequence[str]) -> dict[str, t.Any]:
+def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequence[str], patroni: bool = False) -> dict[str, t.Any]:
     """The hosts to restart for settings that wait for a restart, one at a time.
 
     ``pending`` maps a host to its pending settings (``[{name, running, configured}]``, from pg_settings
     and pg_file_settings). Replicas first (in ``hosts`` order) and the primary last, so the primary
     restarts once its standbys run with the new values - unless one of
     :data:`STANDBY_MINIMUM_SETTINGS` is lowered: a standby may not run with less than its primary,
-    so then the primary goes first. Returns ``{'order': [...], 'primary_first': bool, 'reason': str}``.
+    so then the primary goes first. A port change of the primary also sends it first when the replicas
+    connect to the port in their own configuration (``patroni`` false: their ``primary_conninfo``
+    names the new port as soon as it is reloaded); under Patroni they connect to the port the leader
+    advertises, which moves when the leader restarts, so the replicas go first there too.
+    Returns ``{'order': [...], 'primary_first': bool, 'reason': str}``.
     """
     with_pending = [host for host in hosts if pending.get(host)]
     lowered = sorted({row.get("name") for host in with_pending for row in pending[host] if _lowered(row)})
@@ -363,6 +388,9 @@ def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequenc
         return {"order": primary_part + replicas, "primary_first": True,
                 "reason": "%s lowered: the primary restarts first (a standby may not run with less than its primary)"
                           % ", ".join(lowered)}
+    if not patroni and any(row.get("name") == "port" for row in pending.get(primary) or []):
+        return {"order": primary_part + replicas, "primary_first": True,
+                "reason": "the port changes: the primary restarts first (the replicas connect to its new port already)"}
     return {"order": replicas + primary_part, "primary_first": False, "reason": "replicas first, the primary last"}
 
 

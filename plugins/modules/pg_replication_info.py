@@ -33,7 +33,10 @@ options:
     type: path
     default: /var/run/postgresql
   port:
-    description: Port of the server (selects the socket file).
+    description:
+      - Port of the server (selects the socket file).
+      - With O(data_directory), the port in the running server's C(postmaster.pid) is tried first, so a server whose
+        configured port changed and that has not restarted yet is still found; RV(port) says where it answered.
     type: int
     default: 5432
   db:
@@ -261,6 +264,10 @@ synchronous_standby_names:
   description: The server's C(synchronous_standby_names).
   returned: always
   type: str
+port:
+  description: The port the server answered on (the configured O(port) when it is not running).
+  returned: always
+  type: int
 controldata:
   description: Selected C(pg_controldata) fields (system_identifier, cluster_state, timeline, lsn, ...), when
     O(data_directory) holds a cluster.
@@ -278,6 +285,7 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.postgresql_replicati
     lsn_diff,
     max_lsn,
     parse_controldata,
+    parse_postmaster_pid,
     parse_timeline_history,
 )
 
@@ -294,7 +302,7 @@ except ImportError:
 
 def _empty_result():
     return dict(
-        changed=False, running=False, error="", role=None, in_recovery=None, server_version_num=0,
+        changed=False, running=False, error="", port=None, role=None, in_recovery=None, server_version_num=0,
         data_initialized=None, standby_signal=None, system_identifier=None, timeline=None, timeline_history=[],
         current_lsn=None, receive_lsn=None, replay_lsn=None, wal_position=None, replay_lag_bytes=None,
         replay_lag_seconds=None, wal_receiver={}, replicas=[], slots=[], synchronous_standby_names=None,
@@ -354,16 +362,42 @@ def read_data_directory(module, result):
         result["role"] = "replica" if result["standby_signal"] else "primary"
 
 
+def running_port(data_directory):
+    """The port in the data directory's postmaster.pid (None without one)."""
+    if not data_directory:
+        return None
+    try:
+        with open(os.path.join(data_directory, "postmaster.pid")) as handle:
+            return parse_postmaster_pid(handle.read()).get("port")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def connect(module, result):
+    """A connection to the local server, trying the port in postmaster.pid first, then the configured one."""
+    params = module.params
+    ports = [port for port in (running_port(params["data_directory"]), params["port"]) if port]
+    result["port"] = params["port"]
+    errors = []
+    for port in dict.fromkeys(ports):
+        try:
+            connection = DRIVER.connect(
+                host=params["login_unix_socket"], port=port, dbname=params["db"], user=params["login_user"],
+                connect_timeout=params["connect_timeout"], application_name="kaizen.hybrid.pg_replication_info",
+            )
+        except Exception as exc:  # the server is down or refuses us: report, do not fail
+            errors.append(str(exc).strip())
+            continue
+        result["port"] = port
+        return connection
+    result["error"] = "; ".join(errors)
+    return None
+
+
 def read_server(module, result):
     """Fill the fields a running server reports. Returns False when it cannot be reached."""
-    params = module.params
-    try:
-        connection = DRIVER.connect(
-            host=params["login_unix_socket"], port=params["port"], dbname=params["db"], user=params["login_user"],
-            connect_timeout=params["connect_timeout"], application_name="kaizen.hybrid.pg_replication_info",
-        )
-    except Exception as exc:  # the server is down or refuses us: report, do not fail
-        result["error"] = str(exc).strip()
+    connection = connect(module, result)
+    if connection is None:
         return False
     try:
         connection.autocommit = True

@@ -65,6 +65,15 @@ def test_replication_decisions():
     assert ready["ready"] is True
 
 
+def test_postmaster_and_a_url_that_follows_a_port_change():
+    pid_file = "4242\n/var/lib/postgresql/15/main\n1796290000\n5442\n/var/run/postgresql\n*\n  5432001    12\nready   \n"
+    assert FILTERS["postgresql_postmaster"](pid_file)["port"] == 5442
+    assert FILTERS["postgresql_postmaster"](None) == {}
+    hostvars = {"pg1": {"kaizen_address": "192.0.2.1", "postgresql_port": 5432}, "pg2": {"kaizen_address": "192.0.2.2", "postgresql_port": 5432}}
+    url = FILTERS["postgresql_url"]({"postgres": ["pg1", "pg2"]}, hostvars, "kaizen", "app", running_ports={"pg1": 5442, "pg2": ""})
+    assert url.startswith("postgresql://app@192.0.2.1:5442,192.0.2.1:5432,192.0.2.2:5432/kaizen?")
+
+
 @pytest.mark.parametrize("name, args, fragment", [
     ("postgresql_tuning", (0, 2), "kaizen.hybrid.postgresql_tuning: memory_mb"),
     ("postgresql_synchronous_standby_names", ("pg1", GROUPS, 5), "postgresql_synchronous_count is 5"),

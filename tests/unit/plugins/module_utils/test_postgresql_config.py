@@ -275,6 +275,21 @@ def test_libpq_url_takes_each_hosts_own_port():
         pc.libpq_url(topology, "kaizen", "app", port="x")
 
 
+def test_libpq_url_during_a_port_change_lists_the_running_port_first():
+    """Given before the restart, the URL reaches each server on its old port; after, on its new one."""
+    running = {"pg1": 5432, "pg2": "5442", "pg3": ""}
+    url = pc.libpq_url(TOPOLOGY, "kaizen", "app", running_ports=running)
+    # pg1 and pg3 run where they are configured; pg2 still runs on 5442 (its configuration says 5432).
+    assert url.startswith("postgresql://app@192.0.2.31:5432,192.0.2.32:5442,192.0.2.32:5432,[2001:db8::33]:5432/kaizen?")
+    # An explicit port (HAProxy's) is not the servers' port: nothing is added.
+    assert pc.libpq_url(TOPOLOGY, "kaizen", "app", port=5000, running_ports=running).startswith(
+        "postgresql://app@192.0.2.31:5000,192.0.2.32:5000,[2001:db8::33]:5000/kaizen?")
+    # Once every server runs where it is configured the URL is the plain one.
+    assert pc.libpq_url(TOPOLOGY, "kaizen", "app", running_ports={"pg1": 5432, "pg2": 5432}) == pc.libpq_url(TOPOLOGY, "kaizen", "app")
+    with pytest.raises(pc.ConfigError, match="running port is 'x'"):
+        pc.libpq_url(TOPOLOGY, "kaizen", "app", running_ports={"pg1": "x"})
+
+
 def test_libpq_url_errors():
     with pytest.raises(pc.ConfigError, match="target_session_attrs"):
         pc.libpq_url(TOPOLOGY, "kaizen", "x", "writable")

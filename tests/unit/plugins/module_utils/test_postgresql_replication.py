@@ -317,3 +317,26 @@ def test_verify_split_brain_and_no_primary():
     stray = {"pg1": _primary(), "pg2": _standby()}
     assert pr.verify_cluster(stray, ["pg1", "pg2"], NAMES)["problems"] == [
         "pg2: streams, but not from the primary pg1 (it is not among its replicas)"]
+
+
+def test_parse_postmaster_pid():
+    text = "4242\n/var/lib/postgresql/15/main\n1796290000\n15432\n/var/run/postgresql\n*\n  5432001    12\nready   \n"
+    assert pr.parse_postmaster_pid(text) == {"pid": 4242, "port": 15432, "socket_dir": "/var/run/postgresql", "status": "ready"}
+    # PostgreSQL writes the status line last: a starting server has only the first lines.
+    assert pr.parse_postmaster_pid("4242\n/d\n1796290000\n5432\n")["port"] == 5432
+
+
+@pytest.mark.parametrize("text", ["", "4242\n/d\n", "x\n/d\n1\n5432\n", "4242\n/d\n1\n0\n", "4242\n/d\n1\n70000\n", "-1\n/d\n1\n5432\n"])
+def test_parse_postmaster_pid_refuses_what_it_cannot_read(text):
+    assert pr.parse_postmaster_pid(text) == {}
+
+
+def test_restart_order_for_a_port_change_follows_how_replicas_find_the_primary():
+    rows = [{"name": "port", "running": "5432", "configured": "5433"}]
+    pending = {"pg1": rows, "pg2": rows, "pg3": rows}
+    manual = pr.restart_order(pending, "pg1", ["pg1", "pg2", "pg3"])
+    assert manual["order"] == ["pg1", "pg2", "pg3"] and manual["primary_first"] is True and "port" in manual["reason"]
+    # Under Patroni the leader advertises its old port until it restarts: replicas first.
+    assert pr.restart_order(pending, "pg1", ["pg1", "pg2", "pg3"], patroni=True)["order"] == ["pg2", "pg3", "pg1"]
+    # A replica's own port change does not reorder anything.
+    assert pr.restart_order({"pg2": rows}, "pg1", ["pg1", "pg2"])["order"] == ["pg2"]

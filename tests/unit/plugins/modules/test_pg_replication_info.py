@@ -209,3 +209,50 @@ def test_query_error_fails_with_the_reason(monkeypatch, capsys):
     run_module(monkeypatch, {}, FakeDriver(answers))
     result = output(capsys)
     assert result["failed"] is True and "relation does not exist" in result["msg"]
+
+
+class PortDriver(FakeDriver):
+    """A server that answers on one port only."""
+
+    def __init__(self, answers, port):
+        super().__init__(answers)
+        self.port, self.tried = port, []
+
+    def connect(self, **kwargs):
+        self.tried.append(kwargs["port"])
+        if kwargs["port"] != self.port:
+            raise OSError("No such file or directory: socket .s.PGSQL.%d" % kwargs["port"])
+        return FakeConnection(self.answers)
+
+
+def postmaster_pid(directory, port):
+    (directory / "postmaster.pid").write_text("4242\n%s\n1796290000\n%d\n/var/run/postgresql\n*\n  5432001    12\nready   \n" % (directory, port))
+
+
+def test_a_server_still_on_its_old_port_is_found_there(monkeypatch, capsys, tmp_path):
+    # postgresql_port changed to 5433, the server has not restarted: it runs, on 5432.
+    postmaster_pid(tmp_path, 5432)
+    driver = PortDriver(REPLICA, 5432)
+    run_module(monkeypatch, {"data_directory": str(tmp_path), "port": 5433}, driver)
+    result = output(capsys)
+    assert driver.tried == [5432]
+    assert result["running"] is True and result["port"] == 5432 and result["role"] == "replica"
+
+
+def test_a_stale_pid_file_falls_back_to_the_configured_port(monkeypatch, capsys, tmp_path):
+    postmaster_pid(tmp_path, 5432)
+    driver = PortDriver(PRIMARY, 5433)
+    run_module(monkeypatch, {"data_directory": str(tmp_path), "port": 5433}, driver)
+    result = output(capsys)
+    assert driver.tried == [5432, 5433]
+    assert result["running"] is True and result["port"] == 5433
+
+
+def test_down_on_every_port_names_each_error(monkeypatch, capsys, tmp_path):
+    postmaster_pid(tmp_path, 5432)
+    driver = PortDriver(PRIMARY, 1)
+    run_module(monkeypatch, {"data_directory": str(tmp_path), "port": 5433}, driver,
+               lambda self, argv, **kwargs: (1, "", "pg_controldata: fatal"))
+    result = output(capsys)
+    assert result["running"] is False and result["port"] == 5433
+    assert ".s.PGSQL.5432" in result["error"] and ".s.PGSQL.5433" in result["error"]
