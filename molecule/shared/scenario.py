@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from labtest.app import AppTests  # noqa: E402 - after the path to the harness
 from labtest.hosts import Lab  # noqa: E402
+from labtest.load import Load, failure_kinds  # noqa: E402
 from labtest.monitoring import MonitoringTests  # noqa: E402
 from labtest.packages import PackageTests  # noqa: E402
 from labtest.patroni import PatroniTests  # noqa: E402
@@ -86,6 +87,48 @@ class Scenario:
         host = next((host for host in hosts if host != master), hosts[0])
         monitoring.redis_alert(host)
 
+    def port_change(self) -> None:
+        """PostgreSQL moved to another port on the running site by a converge of PostgreSQL and its clients
+        (``kaizen-hybrid deploy --tags postgresql,app,exporters``), under load through the load balancer, together with
+        a postmaster setting in Patroni's shared settings, then moved back the same way. Each converge passes, every
+        member restarts once in the safe order and listens on the port asked for, the replicas stream, verify passes.
+        Figures: each converge's seconds, its requests and its failed requests by kind."""
+        pg, app, report = self.tier("postgresql"), self.tier("app"), self.reports["postgresql"]
+        primary = pg.primary()
+        if not report.check(primary is not None, "port change: one primary runs (%s)" % primary):
+            return
+        home, connections = int(self.site["postgresql"]["port"]), next(iter(pg.shown("max_connections")))
+        moved = ("-e", json.dumps({"postgresql_port": home + 10, "postgresql_settings": {"max_connections": int(connections) + 20}}))
+        # Moving there raises max_connections too (replicas first); moving back lowers it (the primary first).
+        for name, port, extra, primary_first in (("port_change", home + 10, moved, False), ("port_change_back", home, (), True)):
+            before = pg.start_times()
+            # A light load (20 requests a second): each second without service still shows as failed requests.
+            load = Load(app.lb_client, "/version", workers=2, rate=10, max_seconds=900)
+            load.start()
+            time.sleep(3)
+            run = self.runner.cli("deploy", "--tags", "postgresql,app,exporters", *extra)
+            finished = time.monotonic()
+            time.sleep(3)
+            load.stop()
+            summary = load.summary()
+            report.figure("%s_seconds" % name, round(run.elapsed, 1))
+            report.figure("requests_during_%s" % name, summary["requests"])
+            report.figure("failed_requests_during_%s" % name, summary["failed"])
+            report.figure("failures_during_%s" % name, failure_kinds(load.failures))
+            report.check(run.returncode == 0, "kaizen-hybrid deploy moves PostgreSQL to port %d on the running site (exit %d) %s" % (
+                port, run.returncode, failure_text(run.events)))
+            report.check(summary["answered"] > 100 and load.timeline.first_success_after(finished) is not None,
+                         "the app served during and after the move to %d (%s)" % (port, summary["by_method"]))
+            listening = {host: pg.psql(host, "SHOW port") for host in pg.hosts}
+            report.check(set(listening.values()) == {str(port)}, "every PostgreSQL host listens on %d (%s)" % (port, listening))
+            pg.restarts(before, pg.start_times(), primary, primary_first, "the move to %d" % port)
+            report.check(pg.primary() == primary and pg.all_streaming(primary, 60), "%s stays the primary and the replicas stream from it on %d (%s)" % (
+                primary, port, pg.streaming(primary)))
+            verify = self.runner.cli("verify", *extra)
+            report.check(verify.returncode == 0, "kaizen-hybrid verify passes with PostgreSQL on %d (exit %d) %s" % (
+                port, verify.returncode, failure_text(verify.events)))
+        report.check(pg.shown("max_connections") == {connections}, "max_connections is back to %s (%s)" % (connections, pg.shown("max_connections")))
+
     def catalogue(self) -> dict[str, t.Callable[[], None]]:
         """Every test a scenario may name, by name."""
         def of(tier: str, method: str) -> t.Callable[[], None]:
@@ -120,8 +163,9 @@ class Scenario:
             "etcd_quorum_lost": of("patroni", "etcd_quorum_lost"),
             "pg_patroni_switchover": of("patroni", "switchover"),
             "pg_patroni_reconverge": of("patroni", "reconverge"),
-            "pg_patroni_settings": of("postgresql", "settings_change"),
+            "pg_patroni_settings": of("postgresql", "settings_reload"),
             "pg_patroni_verify": of("patroni", "verify"),
+            "pg_port_change": self.port_change,
             "redis_failover": of("redis", "failover"),
             "redis_bad_input": of("redis", "bad_input"),
             "redis_verify": of("redis", "verify"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import ssl
 import threading
 import time
@@ -72,6 +73,17 @@ class Client:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def failure_kinds(failures: t.Iterable[str]) -> dict[str, int]:
+    """How many failures of each kind, from :attr:`Load.failures` (``"<at> <METHOD> <what>: <detail>"``): the method and
+    what failed, without the time and the detail (``{"POST HTTP 503": 12, "GET ConnectionResetError": 1}``)."""
+    kinds: dict[str, int] = {}
+    for failure in failures:
+        text = failure.split(" ", 1)[1] if " " in failure else failure
+        kind = re.split(r": | \{", text, maxsplit=1)[0].strip()
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
 
 
 class Load(threading.Thread):

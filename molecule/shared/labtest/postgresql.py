@@ -23,6 +23,8 @@ MIN_ACKS = 50
 FAILOVER_RTO_SECONDS = 15
 SWITCHOVER_PAUSE_SECONDS = 5
 SETTLE_SECONDS = 3
+# As an operator changes a setting: the role's configure and service steps (README, tags), not the install.
+SETTINGS_TAGS = ("--tags", "postgresql_configure,postgresql_patroni,postgresql_service")
 
 
 class PostgresTests:
@@ -240,41 +242,56 @@ class PostgresTests:
                               "bad input (%s): refused with %r, configuration and server untouched" % (name, expected))
         self.report.figure("bad_input", outcome)
 
+    def start_times(self) -> dict[str, float]:
+        """Each host's postmaster start time (epoch seconds; 0 when the server does not answer)."""
+        return {host: float(self.psql(host, "SELECT extract(epoch FROM pg_postmaster_start_time())") or 0) for host in self.hosts}
+
+    def shown(self, name: str) -> set[str]:
+        """The values of a setting across the hosts."""
+        return {self.psql(host, "SHOW %s" % name) or "" for host in self.hosts}
+
+    def restarts(self, before: dict[str, float], after: dict[str, float], primary: str, primary_first: bool, why: str) -> None:
+        """Every host restarted between the two readings, one at a time: the replicas before the primary, or after it."""
+        replicas = [host for host in self.hosts if host != primary]
+        self.report.check(all(after[host] > before[host] for host in self.hosts), "every host restarted for %s" % why)
+        order = "+".join("%s %.1fs" % (host, after[host] - min(after.values())) for host in self.hosts)
+        if primary_first:
+            self.report.check(all(after[primary] < after[host] for host in replicas), "the primary restarted first for %s (%s)" % (why, order))
+        else:
+            self.report.check(all(after[primary] > after[host] for host in replicas), "the replicas restarted before the primary for %s (%s)" % (
+                why, order))
+
     def settings_change(self) -> None:
         """A postmaster setting restarts every host, replicas first; a reloadable one restarts none."""
+        self.settings_restart()
+        self.settings_reload()
+
+    def settings_restart(self) -> None:
+        """A postmaster setting (max_connections) restarts every host, replicas first."""
         primary = self.primary()
         if not self.report.check(primary is not None, "settings tests: one primary runs (%s)" % primary):
             return
-        replicas = [host for host in self.hosts if host != primary]
-
-        def started() -> dict[str, float]:
-            return {host: float(self.psql(host, "SELECT extract(epoch FROM pg_postmaster_start_time())") or 0) for host in self.hosts}
-
-        def shown(name: str) -> set[str]:
-            return {self.psql(host, "SHOW %s" % name) or "" for host in self.hosts}
-
-        before = started()
-        # As an operator changes a setting: the role's configure and service steps (README, tags), not the install.
-        tags = ("--tags", "postgresql_configure,postgresql_patroni,postgresql_service")
-        run = self.runner.playbook("playbooks/postgresql.yml", *tags, "-e", json.dumps(
+        before = self.start_times()
+        run = self.runner.playbook("playbooks/postgresql.yml", *SETTINGS_TAGS, "-e", json.dumps(
             {"postgresql_settings": {"max_connections": 120, "log_min_duration_statement": "250ms"}}))
-        after = started()
+        after = self.start_times()
         self.report.figure("settings_restart_seconds", round(run.elapsed, 1))
-        self.report.check(run.returncode == 0 and shown("max_connections") == {"120"} and shown("log_min_duration_statement") == {"250ms"},
+        self.report.check(run.returncode == 0 and self.shown("max_connections") == {"120"} and self.shown("log_min_duration_statement") == {"250ms"},
                           "a postmaster setting (max_connections) is applied on every host (rc %d)" % run.returncode)
-        self.report.check(all(after[host] > before[host] for host in self.hosts), "every host restarted for it")
-        self.report.check(all(after[primary] > after[host] for host in replicas),
-                          "the replicas restarted before the primary (%s)" % ", ".join(
-                              "%s +%.1fs" % (host, after[host] - min(after.values())) for host in self.hosts))
+        self.restarts(before, after, primary, False, "max_connections")
         self.report.check(self.all_streaming(primary, 60), "the replicas stream again after the rolling restart")
 
-        before = after
-        run = self.runner.playbook("playbooks/postgresql.yml", *tags, "-e", json.dumps(
-            {"postgresql_settings": {"max_connections": 120, "log_min_duration_statement": "500ms"}}))
+    def settings_reload(self) -> None:
+        """A reloadable setting (log_min_duration_statement) is applied on every host, and no host restarts for it."""
+        before = self.start_times()
+        # max_connections as the hosts run it now (settings_restart may have raised it), so that only the reloadable setting changes.
+        running = {"max_connections": int(value) for value in self.shown("max_connections") if value.isdigit()}
+        run = self.runner.playbook("playbooks/postgresql.yml", *SETTINGS_TAGS, "-e", json.dumps(
+            {"postgresql_settings": dict(running, log_min_duration_statement="500ms")}))
         self.report.figure("settings_reload_seconds", round(run.elapsed, 1))
-        self.report.check(run.returncode == 0 and shown("log_min_duration_statement") == {"500ms"},
+        self.report.check(run.returncode == 0 and self.shown("log_min_duration_statement") == {"500ms"},
                           "a reloadable setting (log_min_duration_statement) is applied on every host (rc %d)" % run.returncode)
-        self.report.check(started() == before, "no host restarted for it")
+        self.report.check(self.start_times() == before, "no host restarted for it")
 
     def verify(self) -> None:
         """``kaizen-hybrid verify``: passes on the healthy cluster, names a stopped replica, passes again."""

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from labtest.load import Load
+from labtest.load import Load, failure_kinds
 from labtest.report import Report
 from labtest.timeline import Timeline
 from labtest.writers import InDoubt, Writer
@@ -308,3 +308,10 @@ def test_settled_only_when_the_same_pair_holds_for_the_last_reads():
     assert not holds([pair, pair, ("db1", "db2")], 3)
     # Never settles.
     assert not holds([None] * 50, 3)
+
+
+def test_failure_kinds_counts_each_method_and_cause():
+    failures = ["81834.36 POST HTTP 503 {\"error\": \"database: connection refused\"}", "81834.40 POST HTTP 503 {}",
+                "81835.01 GET RemoteDisconnected: Remote end closed connection", "81836.00 GET HTTP 502 {\"x\": 1}"]
+    assert failure_kinds(failures) == {"POST HTTP 503": 2, "GET RemoteDisconnected": 1, "GET HTTP 502": 1}
+    assert failure_kinds([]) == {}
