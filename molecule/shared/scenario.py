@@ -19,16 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
 import typing as t
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from labtest.app import AppTests  # noqa: E402 - after the path to the harness
 from labtest.hosts import Lab  # noqa: E402
-from labtest.load import Load, failure_kinds  # noqa: E402
 from labtest.monitoring import MonitoringTests  # noqa: E402
 from labtest.packages import PackageTests  # noqa: E402
 from labtest.patroni import PatroniTests  # noqa: E402
@@ -91,7 +93,8 @@ class Scenario:
         """PostgreSQL moved to another port on the running site by a converge of PostgreSQL and its clients
         (``kaizen-hybrid deploy --tags postgresql,app,exporters``), under load through the load balancer, together with
         a postmaster setting in Patroni's shared settings, then moved back the same way. Each converge passes, every
-        member restarts once in the safe order and listens on the port asked for, the replicas stream, verify passes.
+        member restarts once in the safe order and listens on the port asked for, the replicas stream; verify passes
+        on the moved port (back home, the scenario's last test runs it).
         Figures: each converge's seconds, its requests and its failed requests by kind."""
         pg, app, report = self.tier("postgresql"), self.tier("app"), self.reports["postgresql"]
         primary = pg.primary()
@@ -103,18 +106,9 @@ class Scenario:
         for name, port, extra, primary_first in (("port_change", home + 10, moved, False), ("port_change_back", home, (), True)):
             before = pg.start_times()
             # A light load (20 requests a second): each second without service still shows as failed requests.
-            load = Load(app.lb_client, "/version", workers=2, rate=10, max_seconds=900)
-            load.start()
-            time.sleep(3)
-            run = self.runner.cli("deploy", "--tags", "postgresql,app,exporters", *extra)
-            finished = time.monotonic()
-            time.sleep(3)
-            load.stop()
+            run, load, finished = app.under_load(report, name, "deploy", "--tags", "postgresql,app,exporters", *extra, workers=2, rate=10)
             summary = load.summary()
-            report.figure("%s_seconds" % name, round(run.elapsed, 1))
-            report.figure("requests_during_%s" % name, summary["requests"])
             report.figure("failed_requests_during_%s" % name, summary["failed"])
-            report.figure("failures_during_%s" % name, failure_kinds(load.failures))
             report.check(run.returncode == 0, "kaizen-hybrid deploy moves PostgreSQL to port %d on the running site (exit %d) %s" % (
                 port, run.returncode, failure_text(run.events)))
             report.check(summary["answered"] > 100 and load.timeline.first_success_after(finished) is not None,
@@ -124,10 +118,66 @@ class Scenario:
             pg.restarts(before, pg.start_times(), primary, primary_first, "the move to %d" % port)
             report.check(pg.primary() == primary and pg.all_streaming(primary, 60), "%s stays the primary and the replicas stream from it on %d (%s)" % (
                 primary, port, pg.streaming(primary)))
-            verify = self.runner.cli("verify", *extra)
-            report.check(verify.returncode == 0, "kaizen-hybrid verify passes with PostgreSQL on %d (exit %d) %s" % (
-                port, verify.returncode, failure_text(verify.events)))
+            if port != home:  # back home, the scenario's last test (verify_after) runs verify
+                verify = self.runner.cli("verify", *extra)
+                report.check(verify.returncode == 0, "kaizen-hybrid verify passes with PostgreSQL on %d (exit %d) %s" % (
+                    port, verify.returncode, failure_text(verify.events)))
         report.check(pg.shown("max_connections") == {connections}, "max_connections is back to %s (%s)" % (connections, pg.shown("max_connections")))
+
+    def inventory_without(self, host: str, group: str) -> str:
+        """A copy of the scenario's inventory with ``host`` taken out of ``group`` (and still in the inventory), as an
+        operator edits theirs before ``kaizen-hybrid scale --remove``."""
+        copy = os.path.join(self.site["state"], "inventory-without-%s" % host)
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(self.site["inventory"], copy)
+        path = os.path.join(copy, "ansible_inventory.yml")
+        with open(path) as handle:
+            inventory = yaml.safe_load(handle)
+        del inventory[group]["hosts"][host]
+        with open(path, "w") as handle:
+            yaml.safe_dump(inventory, handle)
+        return copy
+
+    def app_scale(self) -> None:
+        """An app host leaves the running site and joins it again, under load through the load balancer, the inventory
+        changed first as an operator changes theirs: ``kaizen-hybrid scale --remove HOST`` with HOST out of group app,
+        then ``--add HOST`` with it back. Each way: the run passes; the load balancers, pg_hba.conf of every PostgreSQL
+        host and Prometheus's targets follow; no request fails (a goal). Figures: each run's seconds and requests, and
+        the seconds from ``--add`` until the host answered through the load balancer."""
+        app, pg, monitoring, report = self.tier("app"), self.tier("postgresql"), self.tier("monitoring"), self.reports["app"]
+        host = app.hosts[-1]
+        if not report.check(len(app.hosts) > 1, "scale: the site has an app host to take out and put back (%s)" % app.hosts):
+            return
+        instances = {"%s-%d" % (host, index + 1) for index in range(app.instances[host])}
+
+        for name, argv, inventory, serving in (
+                ("scale_in", ("scale", "--remove", host), self.inventory_without(host, "app"), False),
+                ("scale_out", ("scale", "--add", host), None, True)):
+            run, load, finished = app.under_load(report, name, *argv, workers=2, rate=10, inventory=inventory)
+            summary = load.summary()
+            report.check(run.returncode == 0, "kaizen-hybrid %s passes under load (exit %d) %s" % (" ".join(argv), run.returncode, failure_text(run.events)))
+            report.check(summary["answered"] > 100, "the load ran during %s (%s)" % (name.replace("_", " "), summary["by_method"]))
+            report.goal("failed_requests_during_%s" % name, len(load.failures), 0,
+                        "failed requests through the LB during %s (%s)" % (" ".join(argv), load.failures[:5]))
+            seen = app.instances_through_lb()
+            report.check((set(seen) & instances == instances) == serving and set(seen) - instances == app.expected_instances() - instances,
+                         "after %s the load balancer sends requests to %s's instances %s (%s)" % (
+                             " ".join(argv), host, "again" if serving else "no more", seen))
+            containers = self.lab.exec(host, "docker", "ps", "-q", "--filter", "label=kaizen.app").stdout.split()
+            report.check(len(containers) == (len(instances) if serving else 0),
+                         "%s runs %d Kaizen containers after %s (%d)" % (host, len(instances) if serving else 0, " ".join(argv), len(containers)))
+            # As the servers have loaded their rules: a TLS startup from the host itself.
+            answers = {member: pg.hba_answer(host, member) for member in pg.hosts}
+            report.check(set(answers.values()) == {"admitted" if serving else "refused"},
+                         "every PostgreSQL server %s the app's connections from %s (%s)" % (
+                             "admits" if serving else "refuses", host, answers))
+            scraped = self.lab.wait_for("Prometheus to follow", lambda: (host in monitoring.scraped_hosts()) == serving, 30)
+            report.check(scraped, "Prometheus %s %s after %s" % ("scrapes" if serving else "no longer scrapes", host, " ".join(argv)))
+            if serving:
+                started = finished - run.elapsed
+                first = min((load.first_answer[instance] for instance in instances if instance in load.first_answer), default=None)
+                report.figure("seconds_until_the_added_host_serves", None if first is None else round(first - started, 1))
+                report.check(first is not None, "%s answered requests through the load balancer during %s" % (host, " ".join(argv)))
 
     def catalogue(self) -> dict[str, t.Callable[[], None]]:
         """Every test a scenario may name, by name."""
@@ -141,6 +191,7 @@ class Scenario:
             "monitoring": self.monitoring,
             "app_throughput": of("app", "throughput"),
             "app_lb_cost": of("app", "lb_cost"),
+            "app_scale": self.app_scale,
             "app_rollout": of("app", "rolling_update"),
             "app_broken_rollout": of("app", "broken_update"),
             "app_bad_image": of("app", "bad_image"),

@@ -57,6 +57,12 @@ def app_rolling_plan(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.A
     return kaizen_app.rolling_plan(topology_of(groups, hostvars), batch, boolean(allow_downtime, strict=False), str(group))
 
 
+@filter_errors
+def app_scale_plan(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any], add: t.Any = None, remove: t.Any = None,
+                   group: str = "app") -> dict[str, t.Any]:
+    return kaizen_app.scale_plan(topology_of(groups, hostvars), plain(add), plain(remove), str(group))
+
+
 def loadbalancer_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return loadbalancer.settings_problems(plain(settings) or {})
 
@@ -74,6 +80,7 @@ class FilterModule:
             "app_image_problems": app_image_problems,
             "app_instances": app_instances,
             "app_rolling_plan": app_rolling_plan,
+            "app_scale_plan": app_scale_plan,
             "loadbalancer_upstreams": loadbalancer_upstreams,
             "loadbalancer_problems": loadbalancer_problems,
             "loadbalancer_certificate_problems": loadbalancer_certificate_problems,

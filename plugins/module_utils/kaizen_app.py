@@ -304,3 +304,49 @@ def rolling_plan(topology: Topology, batch: t.Any = 1, allow_downtime: bool = Fa
                     "a short outage with -e kaizen_rolling_allow_downtime=true. Nothing was changed."
                     % (host, why, ", add an app host" if len(members) == 1 else ", lower kaizen_rolling_batch"))
     return {"modes": modes, "problems": problems}
+
+
+def _host_list(value: t.Any) -> list[str]:
+    """Host names from a list or a comma-separated string (as a CLI option gives them), without blanks or duplicates."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
+    names: list[str] = []
+    for item in items:
+        name = str(item).strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def scale_plan(topology: Topology, add: t.Any = None, remove: t.Any = None, group: str = "app") -> dict[str, t.Any]:
+    """What ``playbooks/scale.yml`` does for app hosts joining (``add``) or leaving (``remove``) the site, checked against
+    the inventory, which already describes the site after the change: a host added is in ``group``; a host removed is
+    still in the inventory, so it can be reached, but no longer in ``group``. One direction per run (a host replaced is
+    added first, then the old one removed: the leaving host keeps its database access until it has stopped).
+    Returns ``{"add": [...], "remove": [...], "problems": [...]}``, one sentence per problem."""
+    added, removed = _host_list(add), _host_list(remove)
+    members, known = topology.members(group), topology.all_hosts()
+    problems = []
+    if not added and not removed:
+        problems.append("Name the app hosts that join (kaizen_scale_add, --add) or leave (kaizen_scale_remove, --remove).")
+    if added and removed:
+        problems.append(
+            "Add and remove in two runs: first --add %s, then --remove %s (a leaving host keeps serving until the new one does)."
+            % (",".join(added), ",".join(removed)))
+    for host in added:
+        if host not in known:
+            problems.append("%s is not in the inventory: add it, with its address, to group %s first." % (host, group))
+        elif host not in members:
+            problems.append("%s is not in group %s: add it there in the inventory first." % (host, group))
+    for host in removed:
+        if host not in known:
+            problems.append(
+                "%s is not in the inventory: keep it there, outside group %s, until scale has drained and stopped it." % (host, group))
+        elif host in members:
+            problems.append(
+                "%s is still in group %s: take it out of the group in the inventory first (keep the host itself, so it can be reached)."
+                % (host, group))
+    if removed and not members:
+        problems.append("Group %s would have no host left: the site would stop serving." % group)
+    return {"add": added, "remove": removed, "problems": problems}

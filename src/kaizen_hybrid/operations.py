@@ -15,6 +15,7 @@ operation       playbook                         what it does
 ``switchover``  ``kaizen.hybrid.pg_switchover``  planned change of PostgreSQL primary
 ``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
 ``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
+``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
 ==============  ===============================  ===========================================
 
 Adding one when its playbook lands (backup, restore) is one :class:`Operation`
@@ -158,6 +159,22 @@ UPDATE = _register(
 )
 
 
+SCALE = _register(
+    Operation(
+        "scale",
+        "scale",
+        "App hosts join or leave the running site, as the inventory now says: a new host is converged and joins the "
+        "load balancers once healthy; a leaving one (out of group app, still in the inventory) is drained, then stopped. "
+        "PostgreSQL's pg_hba and Prometheus's targets follow; nothing else is touched.",
+        params=(
+            OperationParam("add", "kaizen_scale_add", "App hosts joining (comma-separated; already in group app)."),
+            OperationParam("remove", "kaizen_scale_remove",
+                           "App hosts leaving (comma-separated; out of group app, still in the inventory)."),
+        ),
+    )
+)
+
+
 def _operation(operation: Operation | str) -> Operation:
     if isinstance(operation, Operation):
         return operation
@@ -268,6 +285,16 @@ def update_async(inventory: Any, image: str | None = None, batch: int | None = N
     return start(UPDATE, inventory, params={"image": image, "batch": batch}, **options)
 
 
+def scale(inventory: Any, add: str | None = None, remove: str | None = None, **options: Any) -> RunResult:
+    """App hosts join (``add``) or leave (``remove``) the running site (``kaizen.hybrid.scale``); comma-separated names."""
+    return run_operation(SCALE, inventory, params={"add": add, "remove": remove}, **options)
+
+
+def scale_async(inventory: Any, add: str | None = None, remove: str | None = None, **options: Any) -> RunHandle:
+    """:func:`scale` in a thread; returns a cancellable :class:`RunHandle`."""
+    return start(SCALE, inventory, params={"add": add, "remove": remove}, **options)
+
+
 __all__ = [
     "OPERATIONS",
     "Operation",
@@ -279,6 +306,8 @@ __all__ = [
     "preflight",
     "preflight_async",
     "run_operation",
+    "scale",
+    "scale_async",
     "start",
     "switchover",
     "switchover_async",

@@ -26,7 +26,7 @@ import time
 import typing as t
 import warnings
 
-from labtest.load import Client, Load
+from labtest.load import Client, Load, failure_kinds
 from labtest.runs import failure_text
 
 LB_SPREAD_RATIO = 1.5
@@ -282,20 +282,31 @@ class AppTests:
 
     # rollouts ------------------------------------------------------------------
 
-    def update_under_load(self, image: str, name: str, *extra: str) -> tuple[int, str, Load]:
-        """``kaizen-hybrid update --image IMAGE [EXTRA...]`` under a steady load of GET and POST requests through the
-        load balancer; the figures go under ``<name>``; zero failed requests is a goal."""
-        load = Load(self.lb_client, "/version")
+    def under_load(self, report: t.Any, name: str, *argv: str, workers: int = 4, rate: float = 25.0,
+                   inventory: str | None = None) -> tuple[t.Any, Load, float]:
+        """``kaizen-hybrid ARGV`` (against ``inventory``, else the scenario's) under a steady load of GET and POST
+        requests through the load balancer, started 3 s before and stopped 3 s after it. Figures under ``<name>`` in
+        ``report``: the command's seconds, the requests and POSTs sent, the failures by kind, the keep-alive retries.
+        Returns the run, the load and when the command ended."""
+        load = Load(self.lb_client, "/version", workers=workers, rate=rate, max_seconds=900)
         load.start()
         time.sleep(3)
-        run = self.runner.cli("update", "--image", image, *extra)
+        run = self.runner.cli(*argv, inventory=inventory)
+        finished = time.monotonic()
         time.sleep(3)
         load.stop()
         summary = load.summary()
-        self.report.figure("%s_seconds" % name, round(run.elapsed, 1))
-        self.report.figure("requests_during_%s" % name, summary["requests"])
-        self.report.figure("posts_during_%s" % name, summary["by_method"].get("POST", {}).get("sent", 0))
-        self.report.figure("keepalive_retries_during_%s" % name, summary["keepalive_retries"])
+        report.figure("%s_seconds" % name, round(run.elapsed, 1))
+        report.figure("requests_during_%s" % name, summary["requests"])
+        report.figure("posts_during_%s" % name, summary["by_method"].get("POST", {}).get("sent", 0))
+        report.figure("failures_during_%s" % name, failure_kinds(load.failures))
+        report.figure("keepalive_retries_during_%s" % name, summary["keepalive_retries"])
+        return run, load, finished
+
+    def update_under_load(self, image: str, name: str, *extra: str) -> tuple[int, str, Load]:
+        """``kaizen-hybrid update --image IMAGE [EXTRA...]`` under load (:meth:`under_load`); zero failed requests is a goal."""
+        run, load, _finished = self.under_load(self.report, name, "update", "--image", image, *extra)
+        summary = load.summary()
         self.report.check(summary["answered"] > 100 and summary["by_method"].get("POST", {}).get("ok", 0) > 10,
                           "the load ran during the %s (%s)" % (name.replace("_", " "), summary["by_method"]))
         self.report.goal("failed_requests_during_%s" % name, len(load.failures), 0,

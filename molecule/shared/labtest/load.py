@@ -111,6 +111,8 @@ class Load(threading.Thread):
         self.failures: list[str] = []
         self.versions: dict[str, int] = {}
         self.instances: dict[str, int] = {}
+        # When each instance first answered a GET (the load's clock): when a host that joined started serving.
+        self.first_answer: dict[str, float] = {}
         self.retries = 0
 
     @property
@@ -169,6 +171,7 @@ class Load(threading.Thread):
                         version, instance = str(document.get("version")), str(document.get("instance"))
                         self.versions[version] = self.versions.get(version, 0) + 1
                         self.instances[instance] = self.instances.get(instance, 0) + 1
+                        self.first_answer[instance] = min(at, self.first_answer.get(instance, at))
             self.sleep(max(0.0, 1.0 / self.rate - (self.clock() - before)))
         client.close()
         with self.lock:

@@ -134,6 +134,10 @@ class MonitoringTests:
         missing_host = [item["labels"].get("instance") for item in active if not item["labels"].get("host")]
         self.report.check(not missing_host, "every target carries the host label (missing: %s)" % missing_host)
 
+    def scraped_hosts(self) -> set[str]:
+        """The hosts Prometheus has a target of (the ``host`` label of its active targets)."""
+        return {target["labels"].get("host") for target in self.api("/api/v1/targets", state="active")["data"]["activeTargets"]}
+
     def service_up(self) -> None:
         for metric, hosts in (("pg_up", self.settings["postgres_hosts"]), ("redis_up", self.settings["redis_hosts"])):
             values = self.report.figure(metric, {series["metric"].get("host"): series["value"][1] for series in self.query(metric)})

@@ -23,6 +23,26 @@ MIN_ACKS = 50
 FAILOVER_RTO_SECONDS = 15
 SWITCHOVER_PAUSE_SECONDS = 5
 SETTLE_SECONDS = 3
+# Run with python3 on a lab host: does the server at ADDRESS:PORT let USER into DATABASE from this host as far as
+# pg_hba.conf goes? A TLS startup as libpq sends it; prints "admitted" when the server asks for a password (a rule
+# matched), "refused" when it answers "no pg_hba.conf entry", else what it said.
+HBA_PROBE = r"""
+import socket, ssl, struct, sys
+address, port, user, database = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sock = socket.create_connection((address, port), timeout=10)
+sock.sendall(struct.pack("!ii", 8, 80877103))
+if sock.recv(1) != b"S":
+    sys.exit("no TLS")
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+tls = context.wrap_socket(sock)
+body = struct.pack("!i", 196608) + b"user\0" + user.encode() + b"\0database\0" + database.encode() + b"\0\0"
+tls.sendall(struct.pack("!i", len(body) + 4) + body)
+kind = tls.recv(1)
+answer = tls.recv(4096).decode("utf-8", "replace")
+print("admitted" if kind == b"R" else "refused" if "pg_hba.conf" in answer else "answered %r %r" % (kind, answer[:200]))
+"""
+
 # As an operator changes a setting: the role's configure and service steps (README, tags), not the install.
 SETTINGS_TAGS = ("--tags", "postgresql_configure,postgresql_patroni,postgresql_service")
 
@@ -37,12 +57,20 @@ class PostgresTests:
         self.owner: str = settings.get("owner", "kaizen_owner")
         with open(settings["password_file"]) as handle:
             self.password = handle.read().strip()
+        self.addresses: dict[str, str] = dict(settings.get("addresses") or {})
+        self.port = int(settings.get("port", 5432))
         self.report, self.runner, self.lab = report, runner, lab
 
     # helpers ------------------------------------------------------------------
 
     def psql(self, host: str, sql: str, db: str = "postgres", timeout: int = 30) -> str | None:
         return self.lab.psql(host, sql, db=db, timeout=timeout)
+
+    def hba_answer(self, client: str, member: str, user: str = "kaizen_app") -> str:
+        """What ``member``'s server, by the rules it has loaded, answers a connection of ``user`` from the host
+        ``client``: ``admitted`` (it asks for the password), ``refused`` (no pg_hba.conf entry), else what happened."""
+        result = self.lab.exec(client, "python3", "-", self.addresses[member], str(self.port), user, self.dbname, stdin=HBA_PROBE, timeout=30)
+        return (result.stdout.strip() or result.stderr.strip() or "no answer").splitlines()[-1][-200:]
 
     def primary(self) -> str | None:
         primaries = [host for host in self.hosts if self.psql(host, "SELECT pg_is_in_recovery()") == "f"]

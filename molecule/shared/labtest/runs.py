@@ -46,11 +46,12 @@ class Runner:
         with open(os.path.join(self.logs, "%s-%d.log" % (name, int(time.time() * 1000))), "w") as handle:
             handle.write(stdout + "\n--- stderr ---\n" + stderr)
 
-    def cli(self, *argv: str, timeout: int = 900) -> CliRun:
-        """``kaizen-hybrid ARGV -i INVENTORY --json`` from the checkout (the package from src/)."""
+    def cli(self, *argv: str, timeout: int = 900, inventory: str | None = None) -> CliRun:
+        """``kaizen-hybrid ARGV -i INVENTORY --json`` from the checkout (the package from src/); ``inventory`` replaces
+        the scenario's own for this run."""
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [os.path.join(self.project, "src")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
-        command = [sys.executable, "-m", "kaizen_hybrid", *argv, "-i", self.inventory, "--json", "--timeout", str(timeout)]
+        command = [sys.executable, "-m", "kaizen_hybrid", *argv, "-i", inventory or self.inventory, "--json", "--timeout", str(timeout)]
         self.say("running kaizen-hybrid " + " ".join(shown(argv)))
         started = time.monotonic()
         result = subprocess.run(command, cwd=self.project, env=env, capture_output=True, text=True, timeout=timeout + 60, check=False)

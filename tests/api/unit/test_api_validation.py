@@ -214,13 +214,16 @@ def test_default_artifacts_dir(monkeypatch, tmp_path):
 
 
 def test_operations_registry():
-    assert {"deploy", "preflight", "verify", "switchover", "failover", "update"} == set(OPERATIONS)
+    assert {"deploy", "preflight", "verify", "switchover", "failover", "update", "scale"} == set(OPERATIONS)
     assert OPERATIONS["deploy"].playbook_fqcn == "kaizen.hybrid.site"
     assert OPERATIONS["switchover"].playbook_fqcn == "kaizen.hybrid.pg_switchover"
     assert not OPERATIONS["preflight"].changes_hosts and not OPERATIONS["verify"].changes_hosts
     assert OPERATIONS["switchover"].extra_vars({"to": "pg2", "max_lag_bytes": 0}) == {"pg_switchover_target": "pg2", "pg_switchover_max_lag_bytes": 0}
     assert OPERATIONS["failover"].extra_vars({"to": None, "force": True}) == {"pg_failover_force": True}
     assert OPERATIONS["update"].extra_vars({"image": "kaizen:2", "batch": 2}) == {"kaizen_update_image": "kaizen:2", "kaizen_rolling_batch": 2}
+    assert OPERATIONS["scale"].playbook_fqcn == "kaizen.hybrid.scale"
+    assert OPERATIONS["scale"].extra_vars({"add": "app-3,app-4"}) == {"kaizen_scale_add": "app-3,app-4"}
+    assert OPERATIONS["scale"].extra_vars({"remove": "app-2"}) == {"kaizen_scale_remove": "app-2"}
     with pytest.raises(ValidationError, match="parameter 'force' must be bool"):
         OPERATIONS["failover"].extra_vars({"force": "yes"})
 
@@ -243,7 +246,7 @@ def test_operation_parameters_become_extra_vars():
 
 
 def test_unknown_operation_is_refused():
-    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, switchover, update, verify"):
+    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, scale, switchover, update, verify"):
         kaizen_hybrid.start("backup", INVENTORY)
 
 

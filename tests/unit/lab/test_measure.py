@@ -185,6 +185,27 @@ def test_a_load_with_posts_counts_every_answer():
     assert summary["by_method"]["POST"]["ok"] == 10 and summary["by_method"]["GET"]["ok"] == 30
     assert load.versions == {"1.0.0": 30} and load.instances == {"app1-1": 30}
     assert len(load.timeline.successes()) == 40
+    assert load.first_answer == {"app1-1": min(load.timeline.successes())}
+
+
+def test_the_first_answer_of_each_instance_is_when_it_started_serving():
+    clock = FakeClock()
+
+    class Joining(FakeClient):
+        """app1-1 answers from the start, app2-1 from the 11th request on."""
+
+        def request(self, method, path, body=None):
+            status, headers, document = super().request(method, path, body)
+            return status, headers, dict(document, instance="app2-1" if self.count > 10 and self.count % 2 else "app1-1")
+
+    load = Load(Joining, workers=1, rate=1, post_every=0, max_requests=20, max_seconds=60, clock=clock, sleep=clock.sleep)
+    load.worker()
+    assert set(load.first_answer) == {"app1-1", "app2-1"}
+    assert load.first_answer["app2-1"] - load.first_answer["app1-1"] == pytest.approx(10.0, abs=0.5)
+    assert load.instances == {"app1-1": 15, "app2-1": 5}
+    silent = Load(FakeClient, workers=1, max_requests=0, max_seconds=5)
+    silent.run()
+    assert silent.first_answer == {}
 
 
 def test_several_workers_share_the_request_bound():

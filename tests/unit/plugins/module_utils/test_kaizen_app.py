@@ -173,3 +173,39 @@ def test_a_host_that_cannot_leave_rotation_is_refused_unless_an_outage_is_accept
     assert plan["modes"] == {"app2": "instance"} and "every app host is in the same batch (kaizen_rolling_batch 2)" in plan["problems"][0]
     with pytest.raises(ValueError, match="kaizen_rolling_batch of the rolling update must be at least 1"):
         kaizen_app.rolling_plan(_site(("app1", 2)), batch=0)
+
+
+def _scaled(app: list[str], others: list[str]) -> Topology:
+    """A site whose inventory already says what it will be: ``app`` in group app, ``others`` in the inventory only."""
+    names = app + others
+    hostvars = {name: {"kaizen_address": "10.0.0.%d" % (index + 10)} for index, name in enumerate(names)}
+    return Topology({"all": names, "app": app, "ungrouped": others}, hostvars)
+
+
+def test_a_scale_plan_takes_hosts_as_a_list_or_as_a_cli_option_gives_them():
+    site = _scaled(["app1", "app2", "app3"], ["old1"])
+    assert kaizen_app.scale_plan(site, add="app3") == {"add": ["app3"], "remove": [], "problems": []}
+    assert kaizen_app.scale_plan(site, add=" app2, app3,,app2 ") == {"add": ["app2", "app3"], "remove": [], "problems": []}
+    assert kaizen_app.scale_plan(site, remove=["old1"]) == {"add": [], "remove": ["old1"], "problems": []}
+
+
+def test_a_scale_plan_names_each_host_the_inventory_does_not_describe_that_way():
+    site = _scaled(["app1", "app2"], ["old1", "spare"])
+    problems = kaizen_app.scale_plan(site, add="spare,ghost")["problems"]
+    assert problems == ["spare is not in group app: add it there in the inventory first.",
+                        "ghost is not in the inventory: add it, with its address, to group app first."]
+    problems = kaizen_app.scale_plan(site, remove="app2,gone")["problems"]
+    assert problems == [
+        "app2 is still in group app: take it out of the group in the inventory first (keep the host itself, so it can be reached).",
+        "gone is not in the inventory: keep it there, outside group app, until scale has drained and stopped it."]
+
+
+def test_a_scale_plan_goes_one_way_per_run_and_keeps_an_app_host():
+    site = _scaled(["app1", "app3"], ["old1"])
+    assert kaizen_app.scale_plan(site)["problems"] == [
+        "Name the app hosts that join (kaizen_scale_add, --add) or leave (kaizen_scale_remove, --remove)."]
+    assert kaizen_app.scale_plan(site, add=[], remove="")["problems"] == kaizen_app.scale_plan(site)["problems"]
+    assert kaizen_app.scale_plan(site, add="app3", remove="old1")["problems"] == [
+        "Add and remove in two runs: first --add app3, then --remove old1 (a leaving host keeps serving until the new one does)."]
+    assert kaizen_app.scale_plan(_scaled([], ["old1"]), remove="old1")["problems"] == [
+        "Group app would have no host left: the site would stop serving."]
