@@ -92,16 +92,20 @@ class Scenario:
     def port_change(self) -> None:
         """PostgreSQL moved to another port on the running site by a converge of PostgreSQL and its clients
         (``kaizen-hybrid deploy --tags postgresql,app,exporters``), under load through the load balancer, together with
-        a postmaster setting in Patroni's shared settings, then moved back the same way. Each converge passes, every
-        member restarts once in the safe order and listens on the port asked for, the replicas stream; verify passes
-        on the moved port (back home, the scenario's last test runs it).
+        a postmaster setting in Patroni's shared settings and a resize (the memory the tuning is derived from doubled:
+        shared_buffers follows), then moved back the same way. Each converge passes, every member restarts once in the
+        safe order and listens on the port asked for, the replicas stream; verify passes on the moved port (back home,
+        the scenario's last test runs it).
         Figures: each converge's seconds, its requests and its failed requests by kind."""
         pg, app, report = self.tier("postgresql"), self.tier("app"), self.reports["postgresql"]
         primary = pg.primary()
         if not report.check(primary is not None, "port change: one primary runs (%s)" % primary):
             return
         home, connections = int(self.site["postgresql"]["port"]), next(iter(pg.shown("max_connections")))
-        moved = ("-e", json.dumps({"postgresql_port": home + 10, "postgresql_settings": {"max_connections": int(connections) + 20}}))
+        buffers = next(iter(pg.shown("shared_buffers")))
+        # A vertical resize too: the tuning follows the memory the hosts are given (512 MiB in the scenario, 1 GiB here).
+        moved = ("-e", json.dumps({"postgresql_port": home + 10, "postgresql_settings": {"max_connections": int(connections) + 20},
+                                   "postgresql_tuning_memory_mb": 1024}))
         # Moving there raises max_connections too (replicas first); moving back lowers it (the primary first).
         for name, port, extra, primary_first in (("port_change", home + 10, moved, False), ("port_change_back", home, (), True)):
             before = pg.start_times()
@@ -115,6 +119,9 @@ class Scenario:
                          "the app served during and after the move to %d (%s)" % (port, summary["by_method"]))
             listening = {host: pg.psql(host, "SHOW port") for host in pg.hosts}
             report.check(set(listening.values()) == {str(port)}, "every PostgreSQL host listens on %d (%s)" % (port, listening))
+            tuned = pg.shown("shared_buffers")
+            report.check(tuned == ({"256MB"} if extra else {buffers}), "shared_buffers follows the memory given (%s; %s before the resize)" % (
+                tuned, buffers))
             pg.restarts(before, pg.start_times(), primary, primary_first, "the move to %d" % port)
             report.check(pg.primary() == primary and pg.all_streaming(primary, 60), "%s stays the primary and the replicas stream from it on %d (%s)" % (
                 primary, port, pg.streaming(primary)))
@@ -140,18 +147,29 @@ class Scenario:
 
     def app_scale(self) -> None:
         """An app host leaves the running site and joins it again, under load through the load balancer, the inventory
-        changed first as an operator changes theirs: ``kaizen-hybrid scale --remove HOST`` with HOST out of group app,
-        then ``--add HOST`` with it back. Each way: the run passes; the load balancers, pg_hba.conf of every PostgreSQL
-        host and Prometheus's targets follow; no request fails (a goal). Figures: each run's seconds and requests, and
-        the seconds from ``--add`` until the host answered through the load balancer."""
+        changed first as an operator changes theirs: ``kaizen-hybrid scale --remove HOST --check`` (changes nothing),
+        ``--remove HOST`` with HOST out of group app, then ``--add HOST`` with it back. Each way: the run passes; the
+        load balancers, pg_hba.conf of every PostgreSQL host and Prometheus's targets follow; no request fails (a goal).
+        Figures: each run's seconds and requests, and the seconds from ``--add`` until the host answered through the
+        load balancer."""
         app, pg, monitoring, report = self.tier("app"), self.tier("postgresql"), self.tier("monitoring"), self.reports["app"]
         host = app.hosts[-1]
         if not report.check(len(app.hosts) > 1, "scale: the site has an app host to take out and put back (%s)" % app.hosts):
             return
         instances = {"%s-%d" % (host, index + 1) for index in range(app.instances[host])}
 
+        without = self.inventory_without(host, "app")
+        preview = self.runner.cli("scale", "--remove", host, "--check", inventory=without)
+        would = sorted({"%s: %s" % (event.get("host"), event.get("task"))
+                        for event in preview.events if event.get("kind") == "task_changed"})
+        report.check(preview.returncode == 0 and any("pg_hba" in item for item in would) and any("upstream" in item for item in would),
+                     "kaizen-hybrid scale --remove %s --check passes and names what would change (exit %d: %s) %s" % (
+                         host, preview.returncode, would, failure_text(preview.events)))
+        seen = app.instances_through_lb()
+        report.check(set(seen) == app.expected_instances() and pg.hba_answer(host, pg.hosts[0]) == "admitted",
+                     "after --check, %s still serves and PostgreSQL still admits it (%s)" % (host, seen))
         for name, argv, inventory, serving in (
-                ("scale_in", ("scale", "--remove", host), self.inventory_without(host, "app"), False),
+                ("scale_in", ("scale", "--remove", host), without, False),
                 ("scale_out", ("scale", "--add", host), None, True)):
             run, load, finished = app.under_load(report, name, *argv, workers=2, rate=10, inventory=inventory)
             summary = load.summary()
