@@ -91,19 +91,15 @@ class PatroniTests:
         return next((member["name"] for member in self.cluster().get("members", []) if member.get("role") == "leader"
                      and member.get("state") == "running"), None)
 
-    def settled_view(self) -> tuple[str, str] | None:
-        """(leader, synchronous standby) when every member runs, one leads and one is the synchronous standby (what
-        Patroni restores after a failure); None otherwise."""
-        return settled_pair(self.cluster().get("members", []), len(self.hosts))
-
     def wait_settled(self, seconds: float = 90, steady: int = 3) -> tuple[str, str] | None:
         """The settled (leader, synchronous standby), once the same pair is read ``steady`` times in a row a second
         apart: just after a member or etcd comes back, Patroni may name a synchronous standby and drop it again
-        on its next loop. None when it does not settle within ``seconds``."""
+        on its next loop. None when it does not settle within ``seconds``. A pair is settled when every member runs,
+        one leads and one is the synchronous standby (what Patroni restores after a failure)."""
         reads: list[tuple[str, str] | None] = []
 
         def steady_pair() -> bool:
-            reads.append(self.settled_view())
+            reads.append(settled_pair(self.cluster().get("members", []), len(self.hosts)))
             return holds(reads, steady)
 
         return reads[-1] if self.lab.wait_for("a steady Patroni leader and synchronous standby", steady_pair, seconds) else None
