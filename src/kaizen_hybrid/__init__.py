@@ -39,6 +39,8 @@ _EXPORTS = {
     "failover_async": "operations",
     "update": "operations",
     "update_async": "operations",
+    "backup": "operations",
+    "backup_async": "operations",
     "scale": "operations",
     "scale_async": "operations",
     "run_operation": "operations",

@@ -16,9 +16,10 @@ operation       playbook                         what it does
 ``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
 ``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
 ``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
+``backup``      ``kaizen.hybrid.backup``         a pgBackRest backup now
 ==============  ===============================  ===========================================
 
-Adding one when its playbook lands (backup, restore) is one :class:`Operation`
+Adding one when its playbook lands (restore, drill) is one :class:`Operation`
 in :data:`OPERATIONS` and a two-line function here; the CLI command follows
 from the registry.
 """
@@ -43,6 +44,7 @@ class OperationParam:
     help: str
     required: bool = False
     type: type = str
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class Operation:
                 continue
             if not isinstance(value, param.type) or isinstance(value, bool) and param.type is not bool:
                 problems.append("%s: parameter %r must be %s" % (self.name, param.name, param.type.__name__))
+                continue
+            if param.choices and value not in param.choices:
+                problems.append("%s: parameter %r is %r; it must be one of %s" % (self.name, param.name, value, ", ".join(param.choices)))
                 continue
             out[param.variable] = value
         if problems:
@@ -170,6 +175,20 @@ SCALE = _register(
             OperationParam("add", "kaizen_scale_add", "App hosts joining (comma-separated; already in group app)."),
             OperationParam("remove", "kaizen_scale_remove",
                            "App hosts leaving (comma-separated; out of group app, still in the inventory)."),
+        ),
+    )
+)
+
+
+BACKUP = _register(
+    Operation(
+        "backup",
+        "backup",
+        "A pgBackRest backup now, on the backup host, through the unit the timers start (one lock with the scheduled "
+        "runs, logged to the journal, the freshness metrics written after it); reports the newest backup.",
+        params=(
+            OperationParam("type", "backup_type", "full, diff (since the newest full) or incr (since the newest backup; "
+                           "the default).", choices=("full", "diff", "incr")),
         ),
     )
 )
@@ -299,6 +318,8 @@ __all__ = [
     "OPERATIONS",
     "Operation",
     "OperationParam",
+    "backup",
+    "backup_async",
     "deploy",
     "deploy_async",
     "failover",
@@ -316,3 +337,13 @@ __all__ = [
     "verify",
     "verify_async",
 ]
+
+
+def backup(inventory: Any, type: str | None = None, **options: Any) -> RunResult:
+    """A pgBackRest backup now (playbook kaizen.hybrid.backup); ``type``: full, diff or incr (default)."""
+    return run_operation(BACKUP, inventory, params={"type": type}, **options)
+
+
+def backup_async(inventory: Any, type: str | None = None, **options: Any) -> RunHandle:
+    """:func:`backup`, in the background."""
+    return start(BACKUP, inventory, params={"type": type}, **options)
