@@ -61,7 +61,8 @@ class Scenario:
                 "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
                 "monitoring": lambda: MonitoringTests(settings, report, self.lab),
                 "packages": lambda: PackageTests(settings, report, self.runner),
-                "backup": lambda: BackupTests(settings, report, self.runner, self.lab, self.tier("postgresql"), self.tier("monitoring")),
+                "backup": lambda: BackupTests(settings, report, self.runner, self.lab, self.tier("postgresql"), self.tier("monitoring"),
+                                              self.tier("app")),
                 # The PostgreSQL tier under Patroni: its figures go with the tier's.
                 "patroni": lambda: PatroniTests(settings, self.site["ca"], self.tier("postgresql"), self.reports["postgresql"], self.runner, self.lab),
             }[name]()
@@ -218,6 +219,7 @@ class Scenario:
             "app_rollout_refused": of("app", "refused_single_instance"),
             "app_registry_rollout": of("app", "registry_update"),
             "backup": of("backup", "backup_now"),
+            "backup_drill": of("backup", "drill"),
             "pg_refusals": of("postgresql", "refusals"),
             "pg_failover": of("postgresql", "failover"),
             "pg_switchover": of("postgresql", "switchover"),

@@ -41,6 +41,8 @@ _EXPORTS = {
     "update_async": "operations",
     "backup": "operations",
     "backup_async": "operations",
+    "drill": "operations",
+    "drill_async": "operations",
     "scale": "operations",
     "scale_async": "operations",
     "run_operation": "operations",

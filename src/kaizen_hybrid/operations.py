@@ -17,9 +17,10 @@ operation       playbook                         what it does
 ``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
 ``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
 ``backup``      ``kaizen.hybrid.backup``         a pgBackRest backup now
+``drill``       ``kaizen.hybrid.restore_drill``  restores the newest backup into a scratch instance and compares it
 ==============  ===============================  ===========================================
 
-Adding one when its playbook lands (restore, drill) is one :class:`Operation`
+Adding one when its playbook lands (restore, dr) is one :class:`Operation`
 in :data:`OPERATIONS` and a two-line function here; the CLI command follows
 from the registry.
 """
@@ -194,6 +195,17 @@ BACKUP = _register(
 )
 
 
+DRILL = _register(
+    Operation(
+        "drill",
+        "restore_drill",
+        "A restore drill: the newest backup restored into a scratch instance on the backup host up to a restore point "
+        "the primary notes, every table's row count compared with the primary's, the restore time reported, the scratch "
+        "instance removed. Production is not touched; safe to run on a schedule.",
+    )
+)
+
+
 def _operation(operation: Operation | str) -> Operation:
     if isinstance(operation, Operation):
         return operation
@@ -320,6 +332,8 @@ __all__ = [
     "OperationParam",
     "backup",
     "backup_async",
+    "drill",
+    "drill_async",
     "deploy",
     "deploy_async",
     "failover",
@@ -347,3 +361,13 @@ def backup(inventory: Any, type: str | None = None, **options: Any) -> RunResult
 def backup_async(inventory: Any, type: str | None = None, **options: Any) -> RunHandle:
     """:func:`backup`, in the background."""
     return start(BACKUP, inventory, params={"type": type}, **options)
+
+
+def drill(inventory: Any, **options: Any) -> RunResult:
+    """A restore drill (playbook kaizen.hybrid.restore_drill): the newest backup restored and compared, production untouched."""
+    return run_operation(DRILL, inventory, **options)
+
+
+def drill_async(inventory: Any, **options: Any) -> RunHandle:
+    """:func:`drill`, in the background."""
+    return start(DRILL, inventory, **options)

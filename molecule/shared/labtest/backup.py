@@ -4,8 +4,10 @@
 
 What a user would notice: the converge left a full backup and running timers; a backup taken now appears in
 the repository and in Prometheus; the repository holds no plaintext (a marker written into the app database,
-found by grep in the server's own files, is not found in any file of the repository); after a switchover and
-a failover, WAL from the new primary reaches the repository and a backup is taken from it.
+found by grep in the server's own files, is not found in any file of the repository); a restore drill under
+write load through the load balancer restores the newest backup and finds every row count equal, with no
+failed request (a goal); after a switchover and a failover, WAL from the new primary reaches the repository
+and a backup is taken from it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from labtest.runs import failure_text
 
 
 class BackupTests:
-    def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, runner: t.Any, lab: t.Any, pg: t.Any, monitoring: t.Any) -> None:
+    def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, runner: t.Any, lab: t.Any, pg: t.Any, monitoring: t.Any,
+                 app: t.Any) -> None:
         self.host: str = settings["host"]
+        self.drill_dir: str = settings["drill_dir"]
         self.stanza: str = settings["stanza"]
         self.repo_path: str = settings["repo_path"]
         self.data_dir: str = settings["data_dir"]
-        self.report, self.runner, self.lab, self.pg, self.monitoring = report, runner, lab, pg, monitoring
+        self.report, self.runner, self.lab, self.pg, self.monitoring, self.app = report, runner, lab, pg, monitoring, app
 
     # helpers ------------------------------------------------------------------
 
@@ -127,3 +131,30 @@ class BackupTests:
         self.report.check(timeline is not None and timeline > 1 and newest[:8] == "%08X" % timeline,
                           "the archive reaches the current primary %s's timeline %s (newest segment %s)" % (primary, timeline, newest))
         self.backup("diff", "backup_diff_after_switchover")
+
+    def drill(self) -> None:
+        """``kaizen-hybrid drill`` under a steady load of reads and writes through the load balancer: it passes, every
+        row count of the restored app database equals the primary's at the restore point, the scratch instance is gone,
+        and no request failed (a goal). Figures: the drill's seconds, its restore and recovery seconds, tables and rows."""
+        report = self.report
+        primary = self.pg.primary()
+        run, load, _finished = self.app.under_load(report, "drill", "drill", workers=2, rate=10)
+        summary = load.summary()
+        result = self.lab.exec(self.host, "cat", "/var/lib/kaizen-backup/drill.json")
+        try:
+            drill = json.loads(result.stdout)
+        except ValueError:
+            drill = {}
+        report.figure("drill_restore_seconds", drill.get("restore_seconds"))
+        report.figure("drill_tables", drill.get("tables"))
+        report.figure("drill_rows", drill.get("rows"))
+        report.goal("failed_requests_during_drill", len(load.failures), 0,
+                    "failed requests through the LB during the restore drill (%s)" % load.failures[:5])
+        report.check(summary["by_method"].get("POST", {}).get("ok", 0) > 10, "the load wrote during the drill (%s)" % summary["by_method"])
+        report.check(run.returncode == 0 and drill.get("differences") == [] and int(drill.get("tables") or 0) >= 2,
+                     "kaizen-hybrid drill restores the newest backup and every row count equals the primary's (exit %d; %s) %s" % (
+                         run.returncode, drill, failure_text(run.events)))
+        report.check(self.lab.exec(self.host, "test", "-e", self.drill_dir).returncode == 1,
+                     "the drill removed its scratch instance (%s)" % self.drill_dir)
+        report.check(self.pg.primary() == primary and self.pg.all_streaming(primary, 30),
+                     "production is untouched: %s stays the primary and the replicas stream (%s)" % (primary, self.pg.streaming(primary)))
