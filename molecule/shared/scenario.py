@@ -220,6 +220,8 @@ class Scenario:
             "app_registry_rollout": of("app", "registry_update"),
             "backup": of("backup", "backup_now"),
             "backup_drill": of("backup", "drill"),
+            "backup_redis": of("backup", "redis_snapshot"),
+            "backup_dump": of("backup", "logical_dump"),
             "pg_refusals": of("postgresql", "refusals"),
             "pg_failover": of("postgresql", "failover"),
             "pg_switchover": of("postgresql", "switchover"),

@@ -73,7 +73,7 @@ def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> di
     Every host's TLS server port is its own ``backup_tls_port`` (:meth:`Topology.port`). ``settings``: ``stanza``,
     ``ca_file``, ``cert_file``, ``key_file``,
     ``repo_path``, ``cipher_pass``, ``retention_full_days``, ``retention_archive``, ``compress_type``,
-    ``compress_level``, ``process_max``, ``spool_path``, ``log_path``.
+    ``compress_level``, ``process_max``, ``spool_path``, ``log_path``, ``archive_push_timeout``.
     """
     repository = repository_host(topology)
     if repository is None:
@@ -126,6 +126,11 @@ def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> di
         # WAL is pushed by a background process that sends several segments at once; PostgreSQL's
         # archive_command returns as soon as its segment is in the repository.
         glob.update({"archive-async": "y", "spool-path": settings["spool_path"]})
+    if is_postgres and not is_repository:
+        # How long archive_command waits for its segment to reach the repository host: a server that cannot
+        # reach it (a network partition) gives up soon, and a shutdown - which waits for the archiver's last
+        # tries, three per segment - is not held for minutes (Patroni demotes a cut-off primary by stopping it).
+        glob["archive-timeout"] = int(settings["archive_push_timeout"])
     if clients:
         glob.update({"tls-server-address": topology.address(host), "tls-server-port": topology.port(host, "backup_tls_port")})
         glob.update(_tls("tls-server", settings))
@@ -181,6 +186,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     for name, variable, maximum in (("retention_full_days", "backup_retention_full_days", 9999999),
                                     ("retention_archive", "backup_retention_archive", 9999999),
                                     ("process_max", "backup_process_max", 999),
+                                    ("archive_push_timeout", "backup_archive_push_timeout", 3600),
                                     ("tls_port", "backup_tls_port", 65535)):
         problem = _positive(settings, name, variable, maximum)
         if problem:

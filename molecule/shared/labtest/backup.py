@@ -1,22 +1,29 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The backup tier's day-2 tests, driven as an operator drives them: ``kaizen-hybrid backup`` and ``verify``.
+"""The backup tier's day-2 tests, driven as an operator drives them: ``kaizen-hybrid backup``, ``drill`` and ``verify``,
+and the units the timers start.
 
 What a user would notice: the converge left a full backup and running timers; a backup taken now appears in
 the repository and in Prometheus; the repository holds no plaintext (a marker written into the app database,
 found by grep in the server's own files, is not found in any file of the repository); a restore drill under
 write load through the load balancer restores the newest backup and finds every row count equal, with no
-failed request (a goal); after a switchover and a failover, WAL from the new primary reaches the repository
-and a backup is taken from it.
+failed request (a goal); the Redis snapshot and the logical dump are kept encrypted (and the dump holds the
+app's rows); after a switchover and a failover, WAL from the new primary reaches the repository and a backup
+is taken from it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 import typing as t
 
 from labtest.runs import failure_text
+
+
+# Opens an encrypted copy (a Redis snapshot, a logical dump) on the backup host, to standard output.
+OPEN = "openssl enc -d -aes-256-cbc -pbkdf2 -pass file:/etc/kaizen/backup/passphrase"
 
 
 class BackupTests:
@@ -24,6 +31,8 @@ class BackupTests:
                  app: t.Any) -> None:
         self.host: str = settings["host"]
         self.drill_dir: str = settings["drill_dir"]
+        self.copy_dirs: dict[str, str] = {"redis": settings["redis_dir"], "dump": settings["dump_dir"]}
+        self.marker: str | None = None
         self.stanza: str = settings["stanza"]
         self.repo_path: str = settings["repo_path"]
         self.data_dir: str = settings["data_dir"]
@@ -44,11 +53,11 @@ class BackupTests:
     def labels(info: t.Mapping[str, t.Any]) -> list[str]:
         return [backup["label"] for backup in info.get("backup") or []]
 
-    def backup(self, kind: str, name: str, *extra: str) -> list[str]:
+    def backup(self, kind: str, name: str) -> list[str]:
         """``kaizen-hybrid backup --type KIND``: it passes and adds one backup of that type; its seconds are figure
         ``<name>_seconds``. Returns the labels after it."""
         before = self.labels(self.info())
-        run = self.runner.cli("backup", "--type", kind, *extra)
+        run = self.runner.cli("backup", "--type", kind)
         self.report.figure("%s_seconds" % name, round(run.elapsed, 1))
         after_info = self.info()
         after = self.labels(after_info)
@@ -82,7 +91,7 @@ class BackupTests:
 
         # A marker in the app database, as plain text in the primary's own files (the grep below can find it).
         primary = self.pg.primary()
-        marker = "kaizen-backup-marker-%s" % secrets.token_hex(8)
+        marker = self.marker = "kaizen-backup-marker-%s" % secrets.token_hex(8)
         self.pg.psql(primary, "SET ROLE %s; CREATE TABLE IF NOT EXISTS backup_marker (id serial PRIMARY KEY, note text); "
                               "INSERT INTO backup_marker (note) SELECT '%s' FROM generate_series(1, 100)" % (self.pg.owner, marker),
                      db=self.pg.dbname)
@@ -98,6 +107,19 @@ class BackupTests:
         run = self.runner.cli("backup", "--type", "weekly")
         report.check(run.returncode != 0 and self.labels(self.info()) == labels,
                      "kaizen-hybrid backup --type weekly is refused and takes no backup (exit %d)" % run.returncode)
+        # A repository the passphrase does not open (a vault changed after the stanza was made): refused before any
+        # backup starts, with pgBackRest's reason.
+        conf = "/etc/pgbackrest.conf"
+        self.lab.exec(self.host, "cp", "-p", conf, conf + ".kaizen-test")
+        self.lab.exec(self.host, "sed", "-i", "s/^repo1-cipher-pass=.*/repo1-cipher-pass=not-the-passphrase-of-this-repository/", conf)
+        try:
+            run = self.runner.cli("backup", "--type", "full")
+        finally:
+            self.lab.exec(self.host, "mv", conf + ".kaizen-test", conf)
+        said = failure_text(run.events)
+        report.check(run.returncode != 0 and "No backup was started" in said and self.labels(self.info()) == labels,
+                     "kaizen-hybrid backup into a repository the passphrase does not open is refused before it starts (exit %d) %s" % (
+                         run.returncode, said))
 
         # WAL and backups, everything the repository holds: encrypted (compression alone would hide the marker too,
         # so the repository's own info file must be OpenSSL's encrypted format, not pgBackRest's plain INI).
@@ -158,3 +180,43 @@ class BackupTests:
                      "the drill removed its scratch instance (%s)" % self.drill_dir)
         report.check(self.pg.primary() == primary and self.pg.all_streaming(primary, 30),
                      "production is untouched: %s stays the primary and the replicas stream (%s)" % (primary, self.pg.streaming(primary)))
+
+    def copy_kept(self, name: str, magic: str) -> str | None:
+        """The unit kaizen-backup-NAME (its timer starts it) keeps one new copy in its directory, encrypted (no MAGIC
+        header in the file, and the passphrase opens it into one); Prometheus gets its time. Returns the new file."""
+        report, directory = self.report, self.copy_dirs[name]
+        listing = "ls -1t %s/*.enc 2>/dev/null" % directory
+        before = self.lab.exec(self.host, "sh", "-c", listing).stdout.split()
+        started = time.time()
+        report.check(self.lab.service(self.host, "start", "kaizen-backup-%s.service" % name),
+                     "kaizen-backup-%s runs on %s (%s)" % (name, self.host, self.lab.exec(
+                         self.host, "journalctl", "-u", "kaizen-backup-%s.service" % name, "-n", "1", "-o", "cat").stdout.strip()))
+        new = [path for path in self.lab.exec(self.host, "sh", "-c", listing).stdout.split() if path not in before]
+        if not report.check(len(new) == 1, "one new encrypted %s copy (%s; %d kept before)" % (name, new, len(before))):
+            return None
+        head = self.lab.exec(self.host, "head", "-c", "8", new[0]).stdout
+        opened = self.lab.exec(self.host, "sh", "-c", "%s -in %s | head -c %d" % (OPEN, new[0], len(magic))).stdout
+        report.check(head == "Salted__" and opened == magic,
+                     "the %s copy is encrypted (starts %r) and the passphrase opens it into %r (%r)" % (name, head, magic, opened))
+
+        def published() -> bool:
+            values = self.monitoring.query('kaizen_backup_last_success_timestamp_seconds{host="%s", stanza="%s"}' % (self.host, name))
+            return any(float(value["value"][1]) >= int(started) for value in values)
+        report.check(self.lab.wait_for("Prometheus to scrape the %s copy's time" % name, published, 90, interval=5),
+                     "Prometheus has the newest %s copy's time from %s" % (name, self.host))
+        return new[0]
+
+    def redis_snapshot(self) -> None:
+        """A Redis snapshot, as the timer takes it: kept, encrypted, an RDB file inside, its time in Prometheus."""
+        self.copy_kept("redis", "REDIS")
+
+    def logical_dump(self) -> None:
+        """The logical dump, as the timer takes it: kept, encrypted, a pg_dump archive inside that holds the marker rows
+        the backup test wrote into the app database."""
+        path = self.copy_kept("dump", "PGDMP")
+        if path is None:
+            return
+        rows = self.lab.exec(self.host, "sh", "-c", "%s -in %s | pg_restore --data-only --table=backup_marker --file=- | grep -c %s" % (
+            OPEN, path, self.marker or "kaizen-backup-marker-"))
+        self.report.check(rows.stdout.strip().isdigit() and int(rows.stdout.strip()) >= 100,
+                          "the dump holds the app database's rows: %s marker rows in table backup_marker" % rows.stdout.strip())

@@ -19,7 +19,7 @@ SETTINGS = {
     "stanza": "kaizen", "tls_port": 8432, "ca_file": "/pki/ca.crt", "cert_file": "/pki/host.crt", "key_file": "/pki/host.key",
     "repo_path": "/var/lib/pgbackrest", "cipher_pass": "p" * 40, "retention_full_days": 30, "retention_archive": 5,
     "compress_type": "zst", "compress_level": 3, "process_max": 2, "spool_path": "/var/spool/pgbackrest",
-    "log_path": "/var/log/pgbackrest", "schedule": {"full": "Sun 01:00", "diff": "Mon..Sat 01:00"},
+    "log_path": "/var/log/pgbackrest", "schedule": {"full": "Sun 01:00", "diff": "Mon..Sat 01:00"}, "archive_push_timeout": 5,
 }
 
 
@@ -61,6 +61,7 @@ def test_a_postgresql_host_pushes_wal_asynchronously_to_the_repository_host_and_
     assert (glob["repo1-host"], glob["repo1-host-type"], glob["repo1-host-port"]) == ("mon1", "tls", 18432)
     assert glob["tls-server-port"] == 8432
     assert glob["archive-async"] == "y" and glob["spool-path"] == "/var/spool/pgbackrest"
+    assert glob["archive-timeout"] == 5  # a shutdown cut off from the backup host is not held for minutes
     assert not [option for option in glob if "cipher" in option or option == "repo1-path"]
     assert conf["kaizen"] == {"pg1-path": "/var/lib/postgresql/15/main", "pg1-port": 5432, "pg1-socket-path": "/var/run/postgresql"}
     # The backup host calls this host's server with its certificate, whose CN is its host name.
@@ -73,6 +74,7 @@ def test_one_host_with_everything_needs_no_tls_server():
     assert conf["kaizen"] == {"pg1-path": "/var/lib/postgresql/15/main", "pg1-port": 5432, "pg1-socket-path": "/var/run/postgresql"}
     assert not [option for option in conf["global"] if option.startswith("tls-server") or option.startswith("repo1-host")]
     assert conf["global"]["archive-async"] == "y" and conf["global"]["repo1-path"] == "/var/lib/pgbackrest"
+    assert "archive-timeout" not in conf["global"]  # the repository is local
     assert not pgbackrest.tls_server_needed(topology, "one")
 
 
@@ -123,6 +125,7 @@ def test_good_settings_have_no_problem():
     ({"retention_full_days": 0}, "backup_retention_full_days is 0"),
     ({"retention_archive": "five"}, "backup_retention_archive is 'five'"),
     ({"process_max": True}, "backup_process_max is True"),
+    ({"archive_push_timeout": 0}, "backup_archive_push_timeout is 0"),
     ({"tls_port": 70000}, "backup_tls_port is 70000"),
     ({"compress_type": "xz"}, "backup_compress_type is 'xz'; it must be one of zst, lz4, gz, bz2, none"),
     ({"compress_level": 20}, "backup_compress_level is 20"),
