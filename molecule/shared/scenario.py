@@ -10,7 +10,7 @@ names the tests the scenario runs, in order. ``--tests a,b`` (or ``KAIZEN_SITE_T
 those, in the same order; a name the scenario does not have is an error (exit 2), so a misspelt
 selection never passes by running nothing.
 
-Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring, packages) and a summary with every
+Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring, packages, backup) and a summary with every
 goal to RESULTS/<prefix-or-site>.json, written whole each run. Exit 1 when a check failed.
 """
 
@@ -30,6 +30,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from labtest.app import AppTests  # noqa: E402 - after the path to the harness
+from labtest.backup import BackupTests  # noqa: E402
 from labtest.hosts import Lab  # noqa: E402
 from labtest.monitoring import MonitoringTests  # noqa: E402
 from labtest.packages import PackageTests  # noqa: E402
@@ -39,7 +40,7 @@ from labtest.redis import RedisTests  # noqa: E402
 from labtest.report import Report, log, save  # noqa: E402
 from labtest.runs import Runner, converge_times, failure_text  # noqa: E402
 
-TIERS = ("app", "postgresql", "redis", "monitoring", "packages")
+TIERS = ("app", "postgresql", "redis", "monitoring", "packages", "backup")
 
 
 class Scenario:
@@ -60,6 +61,8 @@ class Scenario:
                 "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
                 "monitoring": lambda: MonitoringTests(settings, report, self.lab),
                 "packages": lambda: PackageTests(settings, report, self.runner),
+                "backup": lambda: BackupTests(settings, report, self.runner, self.lab, self.tier("postgresql"), self.tier("monitoring"),
+                                              self.tier("app")),
                 # The PostgreSQL tier under Patroni: its figures go with the tier's.
                 "patroni": lambda: PatroniTests(settings, self.site["ca"], self.tier("postgresql"), self.reports["postgresql"], self.runner, self.lab),
             }[name]()
@@ -91,7 +94,7 @@ class Scenario:
 
     def port_change(self) -> None:
         """PostgreSQL moved to another port on the running site by a converge of PostgreSQL and its clients
-        (``kaizen-hybrid deploy --tags postgresql,app,exporters``), under load through the load balancer, together with
+        (``kaizen-hybrid deploy --tags postgresql,app,exporters,backup``), under load through the load balancer, together with
         a postmaster setting in Patroni's shared settings and a resize (the memory the tuning is derived from doubled:
         shared_buffers follows), then moved back the same way. Each converge passes, every member restarts once in the
         safe order and listens on the port asked for, the replicas stream; verify passes on the moved port (back home,
@@ -110,7 +113,7 @@ class Scenario:
         for name, port, extra, primary_first in (("port_change", home + 10, moved, False), ("port_change_back", home, (), True)):
             before = pg.start_times()
             # A light load (20 requests a second): each second without service still shows as failed requests.
-            run, load, finished = app.under_load(report, name, "deploy", "--tags", "postgresql,app,exporters", *extra, workers=2, rate=10)
+            run, load, finished = app.under_load(report, name, "deploy", "--tags", "postgresql,app,exporters,backup", *extra, workers=2, rate=10)
             summary = load.summary()
             report.figure("failed_requests_during_%s" % name, summary["failed"])
             report.check(run.returncode == 0, "kaizen-hybrid deploy moves PostgreSQL to port %d on the running site (exit %d) %s" % (
@@ -215,6 +218,10 @@ class Scenario:
             "app_bad_image": of("app", "bad_image"),
             "app_rollout_refused": of("app", "refused_single_instance"),
             "app_registry_rollout": of("app", "registry_update"),
+            "backup": of("backup", "backup_now"),
+            "backup_drill": of("backup", "drill"),
+            "backup_redis": of("backup", "redis_snapshot"),
+            "backup_dump": of("backup", "logical_dump"),
             "pg_refusals": of("postgresql", "refusals"),
             "pg_failover": of("postgresql", "failover"),
             "pg_switchover": of("postgresql", "switchover"),
@@ -234,6 +241,7 @@ class Scenario:
             "pg_patroni_reconverge": of("patroni", "reconverge"),
             "pg_patroni_settings": of("postgresql", "settings_reload"),
             "pg_patroni_verify": of("patroni", "verify"),
+            "backup_after_switchover": of("backup", "after_switchover"),
             "pg_port_change": self.port_change,
             "redis_failover": of("redis", "failover"),
             "redis_bad_input": of("redis", "bad_input"),

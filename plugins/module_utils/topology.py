@@ -72,6 +72,7 @@ PORT_DEFAULTS: dict[str, int] = {
     "alertmanager_port": 9093,
     "alertmanager_cluster_port": 9094,
     "grafana_http_port": 3000,
+    "backup_tls_port": 8432,
 }
 """Every port a role publishes, by its variable, with the owning role's default: the one place a consumer
 on another host (or in another role, which does not see the owner's defaults) reads it from, through

@@ -445,7 +445,8 @@ def _operation_command(operation: Operation) -> click.Command:
         if param.type is bool:
             command = click.option(flag, param.name, is_flag=True, default=None, help=param.help)(command)
         else:
-            command = click.option(flag, param.name, required=param.required, type=param.type, help=param.help)(command)
+            kind = click.Choice(param.choices) if param.choices else param.type
+            command = click.option(flag, param.name, required=param.required, type=kind, help=param.help)(command)
     return click.command(operation.name, help="%s\n\nRuns %s." % (operation.summary, operation.playbook_fqcn))(command)
 
 

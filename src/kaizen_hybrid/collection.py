@@ -123,10 +123,13 @@ def _role_specs(root: str) -> Mapping[str, dict[str, Any]]:
         for name in ("argument_specs.yml", "argument_specs.yaml"):
             data = _load_yaml(role / "meta" / name)
             if isinstance(data, Mapping):
-                main = (data.get("argument_specs") or {}).get("main") or {}
-                options = main.get("options") or {}
-                if isinstance(options, Mapping):
-                    specs[role.name] = dict(options)
+                # Every entry point's variables (a day-2 playbook passes those of its entry point), main's first.
+                entries = data.get("argument_specs") or {}
+                options: dict[str, Any] = {}
+                for entry in ["main"] + sorted(name for name in entries if name != "main"):
+                    for option, spec in ((entries.get(entry) or {}).get("options") or {}).items():
+                        options.setdefault(option, spec)
+                specs[role.name] = options
                 break
     return specs
 

@@ -16,9 +16,11 @@ operation       playbook                         what it does
 ``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
 ``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
 ``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
+``backup``      ``kaizen.hybrid.backup``         a pgBackRest backup now
+``drill``       ``kaizen.hybrid.restore_drill``  restores the newest backup into a scratch instance and compares it
 ==============  ===============================  ===========================================
 
-Adding one when its playbook lands (backup, restore) is one :class:`Operation`
+Adding one when its playbook lands (restore, dr) is one :class:`Operation`
 in :data:`OPERATIONS` and a two-line function here; the CLI command follows
 from the registry.
 """
@@ -43,6 +45,7 @@ class OperationParam:
     help: str
     required: bool = False
     type: type = str
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class Operation:
                 continue
             if not isinstance(value, param.type) or isinstance(value, bool) and param.type is not bool:
                 problems.append("%s: parameter %r must be %s" % (self.name, param.name, param.type.__name__))
+                continue
+            if param.choices and value not in param.choices:
+                problems.append("%s: parameter %r is %r; it must be one of %s" % (self.name, param.name, value, ", ".join(param.choices)))
                 continue
             out[param.variable] = value
         if problems:
@@ -171,6 +177,31 @@ SCALE = _register(
             OperationParam("remove", "kaizen_scale_remove",
                            "App hosts leaving (comma-separated; out of group app, still in the inventory)."),
         ),
+    )
+)
+
+
+BACKUP = _register(
+    Operation(
+        "backup",
+        "backup",
+        "A pgBackRest backup now, on the backup host, through the unit the timers start (one lock with the scheduled "
+        "runs, logged to the journal, the freshness metrics written after it); reports the newest backup.",
+        params=(
+            OperationParam("type", "backup_type", "full, diff (since the newest full) or incr (since the newest backup; "
+                           "the default).", choices=("full", "diff", "incr")),
+        ),
+    )
+)
+
+
+DRILL = _register(
+    Operation(
+        "drill",
+        "restore_drill",
+        "A restore drill: the newest backup restored into a scratch instance on the backup host up to a restore point "
+        "the primary notes, every table's row count compared with the primary's, the restore time reported, the scratch "
+        "instance removed. Production is not touched; safe to run on a schedule.",
     )
 )
 
@@ -299,6 +330,10 @@ __all__ = [
     "OPERATIONS",
     "Operation",
     "OperationParam",
+    "backup",
+    "backup_async",
+    "drill",
+    "drill_async",
     "deploy",
     "deploy_async",
     "failover",
@@ -316,3 +351,23 @@ __all__ = [
     "verify",
     "verify_async",
 ]
+
+
+def backup(inventory: Any, type: str | None = None, **options: Any) -> RunResult:
+    """A pgBackRest backup now (playbook kaizen.hybrid.backup); ``type``: full, diff or incr (default)."""
+    return run_operation(BACKUP, inventory, params={"type": type}, **options)
+
+
+def backup_async(inventory: Any, type: str | None = None, **options: Any) -> RunHandle:
+    """:func:`backup`, in the background."""
+    return start(BACKUP, inventory, params={"type": type}, **options)
+
+
+def drill(inventory: Any, **options: Any) -> RunResult:
+    """A restore drill (playbook kaizen.hybrid.restore_drill): the newest backup restored and compared, production untouched."""
+    return run_operation(DRILL, inventory, **options)
+
+
+def drill_async(inventory: Any, **options: Any) -> RunHandle:
+    """:func:`drill`, in the background."""
+    return start(DRILL, inventory, **options)

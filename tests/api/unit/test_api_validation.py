@@ -122,6 +122,14 @@ def test_role_variables_follow_the_argument_specs(collection):
     assert any(p.startswith("common_apt_cache_valid_time (role kaizen.hybrid.common): ") and "int" in p for p in problems)
 
 
+def test_a_variable_of_a_day2_entry_point_is_a_variable_of_its_role(collection):
+    # playbooks/backup.yml passes backup_type to the role's entry point backup (kaizen-hybrid backup --type).
+    assert check_role_variables({"backup_type": "full"}, collection) == []
+    problems = check_role_variables({"backup_typ": "full", "backup_type": "weekly"}, collection)
+    assert problems[0] == "backup_typ (role kaizen.hybrid.backup): the role has no variable of that name; did you mean backup_type?"
+    assert len(problems) == 2 and problems[1].startswith("backup_type (role kaizen.hybrid.backup): "), problems
+
+
 def test_variables_of_no_role_are_not_checked(collection):
     assert check_role_variables({"grafana_admin_user": "x", "kaizen_site_name": "x", "commonly": 1}, collection) == []
 
@@ -214,7 +222,7 @@ def test_default_artifacts_dir(monkeypatch, tmp_path):
 
 
 def test_operations_registry():
-    assert {"deploy", "preflight", "verify", "switchover", "failover", "update", "scale"} == set(OPERATIONS)
+    assert {"deploy", "preflight", "verify", "switchover", "failover", "update", "scale", "backup", "drill"} == set(OPERATIONS)
     assert OPERATIONS["deploy"].playbook_fqcn == "kaizen.hybrid.site"
     assert OPERATIONS["switchover"].playbook_fqcn == "kaizen.hybrid.pg_switchover"
     assert not OPERATIONS["preflight"].changes_hosts and not OPERATIONS["verify"].changes_hosts
@@ -226,6 +234,11 @@ def test_operations_registry():
     assert OPERATIONS["scale"].extra_vars({"remove": "app-2"}) == {"kaizen_scale_remove": "app-2"}
     with pytest.raises(ValidationError, match="parameter 'force' must be bool"):
         OPERATIONS["failover"].extra_vars({"force": "yes"})
+    assert OPERATIONS["backup"].playbook_fqcn == "kaizen.hybrid.backup"
+    assert OPERATIONS["backup"].extra_vars({"type": "full"}) == {"backup_type": "full"}
+    assert OPERATIONS["backup"].extra_vars({}) == {}
+    with pytest.raises(ValidationError, match="parameter 'type' is 'weekly'; it must be one of full, diff, incr"):
+        OPERATIONS["backup"].extra_vars({"type": "weekly"})
 
 
 def test_operation_parameters_become_extra_vars():
@@ -246,8 +259,9 @@ def test_operation_parameters_become_extra_vars():
 
 
 def test_unknown_operation_is_refused():
-    with pytest.raises(ValidationError, match="operation: 'backup' is not one of deploy, failover, preflight, scale, switchover, update, verify"):
-        kaizen_hybrid.start("backup", INVENTORY)
+    with pytest.raises(ValidationError,
+                       match="operation: 'restore' is not one of backup, deploy, drill, failover, preflight, scale, switchover, update, verify"):
+        kaizen_hybrid.start("restore", INVENTORY)
 
 
 def test_public_names_resolve():

@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kaizen.hybrid maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pgBackRest on a site: the repository host, the PostgreSQL hosts it backs up, each host's ``pgbackrest.conf``.
+
+* :func:`repository_host` is the host of group ``backup`` (repository 1 lives there).
+* :func:`config` is one host's ``pgbackrest.conf`` as sections of options: the repository host knows every
+  PostgreSQL host (``pgN-*``, reached through their pgBackRest TLS servers) and holds the repository and its
+  cipher passphrase; a PostgreSQL host knows its own cluster and reaches the repository through the repository
+  host's TLS server (``repo1-host-type=tls``) to push WAL. No SSH between hosts: each side's TLS server admits
+  the other's certificate common name for the stanza only.
+* :func:`render` writes the sections as the INI file pgBackRest reads.
+* :func:`settings_problems` checks the backup role's settings, one sentence per problem.
+
+pgBackRest checks a TLS server's certificate against the name it connects to by DNS names only (not IP
+addresses), so hosts are reached by their inventory names, which role common lists in ``/etc/hosts``.
+
+No Ansible imports: unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int
+
+POSTGRESQL_DEFAULTS = {"postgresql_version": 15, "postgresql_cluster_name": "main"}
+"""The postgresql role's defaults a PostgreSQL host's data directory is made of (its ``postgresql_data_directory``
+default is ``/var/lib/postgresql/<version>/<cluster>``); tests keep them equal to the role's."""
+POSTGRESQL_SOCKET_DIR = "/var/run/postgresql"
+
+BACKUP_TYPES = ("full", "diff", "incr")
+COMPRESS_TYPES = ("zst", "lz4", "gz", "bz2", "none")
+STANZA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+MIN_PASSPHRASE = 20
+
+
+def repository_host(topology: Topology) -> str | None:
+    """The host of group ``backup``, or None when the site has none (no backups)."""
+    members = topology.members("backup")
+    if len(members) > 1:
+        raise TopologyError("group backup has %d hosts (%s); repository 1 lives on one host"
+                            % (len(members), ", ".join(members)))
+    return members[0] if members else None
+
+
+def common_name(topology: Topology, host: str) -> str:
+    """The CN of ``host``'s certificate (role pki's ``pki_host_common_name``: ``common_hostname``, else the
+    inventory name): what its peer's TLS server authorizes."""
+    return str(topology.var(host, "pki_host_common_name") or topology.var(host, "common_hostname") or host)
+
+
+def data_directory(topology: Topology, host: str) -> str:
+    """``postgresql_data_directory`` of ``host``, else the postgresql role's default for its version and cluster."""
+    explicit = topology.var(host, "postgresql_data_directory")
+    if explicit:
+        return str(explicit)
+    version, cluster = (topology.var(host, name, default) for name, default in POSTGRESQL_DEFAULTS.items())
+    return "/var/lib/postgresql/%s/%s" % (version, cluster)
+
+
+def _tls(prefix: str, settings: t.Mapping[str, t.Any]) -> dict[str, str]:
+    return {"%s-ca-file" % prefix: settings["ca_file"], "%s-cert-file" % prefix: settings["cert_file"],
+            "%s-key-file" % prefix: settings["key_file"]}
+
+
+def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+    """``pgbackrest.conf`` of ``host`` (the repository host, a PostgreSQL host, or both) as ``{section: {option:
+    value}}``: ``global`` and the stanza.
+
+    Every host's TLS server port is its own ``backup_tls_port`` (:meth:`Topology.port`). ``settings``: ``stanza``,
+    ``ca_file``, ``cert_file``, ``key_file``,
+    ``repo_path``, ``cipher_pass``, ``retention_full_days``, ``retention_archive``, ``compress_type``,
+    ``compress_level``, ``process_max``, ``spool_path``, ``log_path``, ``archive_push_timeout``.
+    """
+    repository = repository_host(topology)
+    if repository is None:
+        raise TopologyError("the site has no host in group backup: nothing to configure pgBackRest for")
+    postgres = topology.members("postgres")
+    is_repository, is_postgres = host == repository, host in postgres
+    if not (is_repository or is_postgres):
+        raise TopologyError("%s is neither the backup host (%s) nor a PostgreSQL host" % (host, repository))
+    stanza = settings["stanza"]
+    common = {
+        "log-path": settings["log_path"],
+        "log-level-console": "warn",
+        "log-level-file": "info",
+        "compress-type": settings["compress_type"],
+        "process-max": int(settings["process_max"]),
+    }
+    if settings["compress_type"] != "none":
+        common["compress-level"] = int(settings["compress_level"])
+    glob: dict[str, t.Any] = dict(common)
+    section: dict[str, t.Any] = {}
+    clients: list[str] = []
+    if is_repository:
+        glob.update({
+            "repo1-path": settings["repo_path"],
+            "repo1-cipher-type": "aes-256-cbc",
+            "repo1-cipher-pass": settings["cipher_pass"],
+            "repo1-retention-full-type": "time",
+            "repo1-retention-full": int(settings["retention_full_days"]),
+            "repo1-retention-archive-type": "diff",
+            "repo1-retention-archive": int(settings["retention_archive"]),
+            "start-fast": "y",
+        })
+        for index, member in enumerate(postgres, start=1):
+            pg = "pg%d" % index
+            section["%s-path" % pg] = data_directory(topology, member)
+            section["%s-port" % pg] = topology.port(member, "postgresql_port")
+            section["%s-socket-path" % pg] = POSTGRESQL_SOCKET_DIR
+            if member != host:
+                section.update({"%s-host" % pg: member, "%s-host-type" % pg: "tls",
+                                "%s-host-port" % pg: topology.port(member, "backup_tls_port")})
+                section.update(_tls("%s-host" % pg, settings))
+                clients.append(member)
+    else:
+        glob.update({"repo1-host": repository, "repo1-host-type": "tls", "repo1-host-port": topology.port(repository, "backup_tls_port")})
+        glob.update(_tls("repo1-host", settings))
+        section.update({"pg1-path": data_directory(topology, host), "pg1-port": topology.port(host, "postgresql_port"),
+                        "pg1-socket-path": POSTGRESQL_SOCKET_DIR})
+        clients.append(repository)
+    if is_postgres:
+        # WAL is pushed by a background process that sends several segments at once; PostgreSQL's
+        # archive_command returns as soon as its segment is in the repository.
+        glob.update({"archive-async": "y", "spool-path": settings["spool_path"]})
+    if is_postgres and not is_repository:
+        # How long archive_command waits for its segment to reach the repository host: a server that cannot
+        # reach it (a network partition) gives up soon, and a shutdown - which waits for the archiver's last
+        # tries, three per segment - is not held for minutes (Patroni demotes a cut-off primary by stopping it).
+        glob["archive-timeout"] = int(settings["archive_push_timeout"])
+    if clients:
+        glob.update({"tls-server-address": topology.address(host), "tls-server-port": topology.port(host, "backup_tls_port")})
+        glob.update(_tls("tls-server", settings))
+        glob["tls-server-auth"] = ["%s=%s" % (common_name(topology, client), stanza) for client in clients]
+    return {"global": glob, stanza: section}
+
+
+def tls_server_needed(topology: Topology, host: str) -> bool:
+    """Whether ``host`` runs pgBackRest's TLS server: the repository host when a PostgreSQL host is elsewhere,
+    a PostgreSQL host when the repository is elsewhere."""
+    repository = repository_host(topology)
+    postgres = topology.members("postgres")
+    if repository is None:
+        return False
+    if host == repository:
+        return any(member != host for member in postgres)
+    return host in postgres
+
+
+def render(sections: t.Mapping[str, t.Mapping[str, t.Any]]) -> str:
+    """The INI text of ``sections`` (``global`` first, options sorted; a list is one line per value)."""
+    lines: list[str] = []
+    for name in sorted(sections, key=lambda section: (section != "global", section)):
+        if lines:
+            lines.append("")
+        lines.append("[%s]" % name)
+        for option, value in sorted(sections[name].items()):
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                lines.append("%s=%s" % (option, item))
+    return "\n".join(lines) + "\n"
+
+
+def _positive(settings: t.Mapping[str, t.Any], name: str, variable: str, maximum: int) -> str | None:
+    value = as_int(settings.get(name))
+    if value is None or not 1 <= value <= maximum:
+        return "%s is %r; it must be a whole number from 1 to %d" % (variable, settings.get(name), maximum)
+    return None
+
+
+def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
+    """The backup role's settings: a stanza name pgBackRest accepts, a passphrase long enough to encrypt with,
+    retention and parallelism that are positive numbers, a known compression and TLS port, absolute paths,
+    systemd calendar expressions that are not empty, and a backup type pgBackRest knows."""
+    problems = []
+    stanza = str(settings.get("stanza") or "")
+    if not STANZA.match(stanza):
+        problems.append("backup_stanza is %r; it must be 1-63 letters, digits, '-' or '_', starting with a letter or digit"
+                        % (settings.get("stanza"),))
+    passphrase = str(settings.get("cipher_pass") or "")
+    if len(passphrase) < MIN_PASSPHRASE:
+        problems.append("backup_cipher_passphrase must be at least %d characters (it encrypts every repository; keep it in the "
+                        "vault: without it no backup can be restored)" % MIN_PASSPHRASE)
+    for name, variable, maximum in (("retention_full_days", "backup_retention_full_days", 9999999),
+                                    ("retention_archive", "backup_retention_archive", 9999999),
+                                    ("process_max", "backup_process_max", 999),
+                                    ("archive_push_timeout", "backup_archive_push_timeout", 3600),
+                                    ("tls_port", "backup_tls_port", 65535)):
+        problem = _positive(settings, name, variable, maximum)
+        if problem:
+            problems.append(problem)
+    compress = settings.get("compress_type")
+    if compress not in COMPRESS_TYPES:
+        problems.append("backup_compress_type is %r; it must be one of %s" % (compress, ", ".join(COMPRESS_TYPES)))
+    level = as_int(settings.get("compress_level"))
+    if level is None or not 0 <= level <= 19:
+        problems.append("backup_compress_level is %r; it must be a whole number from 0 to 19" % (settings.get("compress_level"),))
+    for name in ("repo_path", "spool_path", "log_path"):
+        if not str(settings.get(name) or "").startswith("/"):
+            problems.append("backup_%s is %r; it must be an absolute path" % (name, settings.get(name)))
+    for kind, when in sorted((settings.get("schedule") or {}).items()):
+        if kind not in BACKUP_TYPES:
+            problems.append("backup_schedule has %r; its keys are the backup types %s" % (kind, ", ".join(BACKUP_TYPES)))
+        elif not str(when or "").strip():
+            problems.append("backup_schedule.%s is empty; give a systemd calendar expression (e.g. 'Sun 01:00'), or leave "
+                            "the type out of backup_schedule" % kind)
+    return problems

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pgBackRest's wiring: the repository host, each host's pgbackrest.conf, the backup role's settings."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.kaizen.hybrid.plugins.module_utils import pgbackrest
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
+
+ROLES = Path(__file__).resolve().parents[4] / "roles"
+
+SETTINGS = {
+    "stanza": "kaizen", "tls_port": 8432, "ca_file": "/pki/ca.crt", "cert_file": "/pki/host.crt", "key_file": "/pki/host.key",
+    "repo_path": "/var/lib/pgbackrest", "cipher_pass": "p" * 40, "retention_full_days": 30, "retention_archive": 5,
+    "compress_type": "zst", "compress_level": 3, "process_max": 2, "spool_path": "/var/spool/pgbackrest",
+    "log_path": "/var/log/pgbackrest", "schedule": {"full": "Sun 01:00", "diff": "Mon..Sat 01:00"}, "archive_push_timeout": 5,
+}
+
+
+def _site(hostvars=None, groups=None):
+    groups = groups or {"all": ["mon1", "db1", "db2"], "backup": ["mon1"], "postgres": ["db1", "db2"], "monitoring": ["mon1"]}
+    base = {"mon1": {"kaizen_address": "10.0.0.5"}, "db1": {"kaizen_address": "10.0.0.11"}, "db2": {"kaizen_address": "2001:db8::12"}}
+    for host, extra in (hostvars or {}).items():
+        base[host] = dict(base.get(host, {}), **extra)
+    return Topology(groups, base)
+
+
+def _parsed(text):
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read_string(text)
+    return parser
+
+
+def test_the_repository_host_knows_every_postgresql_host_through_its_tls_server():
+    conf = pgbackrest.config(_site({"db2": {"postgresql_port": 6432, "postgresql_data_directory": "/srv/pg", "backup_tls_port": 18432}}),
+                             "mon1", SETTINGS)
+    glob, stanza = conf["global"], conf["kaizen"]
+    assert glob["repo1-path"] == "/var/lib/pgbackrest" and glob["repo1-cipher-type"] == "aes-256-cbc"
+    assert glob["repo1-cipher-pass"] == "p" * 40
+    assert (glob["repo1-retention-full-type"], glob["repo1-retention-full"]) == ("time", 30)
+    assert (glob["repo1-retention-archive-type"], glob["repo1-retention-archive"]) == ("diff", 5)
+    assert stanza["pg1-host"] == "db1" and stanza["pg1-host-type"] == "tls" and stanza["pg1-host-port"] == 8432
+    assert stanza["pg1-path"] == "/var/lib/postgresql/15/main" and stanza["pg1-port"] == 5432
+    assert stanza["pg2-host"] == "db2" and stanza["pg2-path"] == "/srv/pg" and stanza["pg2-port"] == 6432
+    assert stanza["pg2-host-port"] == 18432  # each host's own TLS server port
+    assert stanza["pg2-host-cert-file"] == "/pki/host.crt" and stanza["pg2-host-ca-file"] == "/pki/ca.crt"
+    # The PostgreSQL hosts push WAL to its server: their certificate names, for the stanza only.
+    assert glob["tls-server-auth"] == ["db1=kaizen", "db2=kaizen"]
+    assert glob["tls-server-address"] == "10.0.0.5" and "archive-async" not in glob
+
+
+def test_a_postgresql_host_pushes_wal_asynchronously_to_the_repository_host_and_holds_no_passphrase():
+    conf = pgbackrest.config(_site({"mon1": {"common_hostname": "backup-1", "backup_tls_port": 18432}}), "db2", SETTINGS)
+    glob = conf["global"]
+    assert (glob["repo1-host"], glob["repo1-host-type"], glob["repo1-host-port"]) == ("mon1", "tls", 18432)
+    assert glob["tls-server-port"] == 8432
+    assert glob["archive-async"] == "y" and glob["spool-path"] == "/var/spool/pgbackrest"
+    assert glob["archive-timeout"] == 5  # a shutdown cut off from the backup host is not held for minutes
+    assert not [option for option in glob if "cipher" in option or option == "repo1-path"]
+    assert conf["kaizen"] == {"pg1-path": "/var/lib/postgresql/15/main", "pg1-port": 5432, "pg1-socket-path": "/var/run/postgresql"}
+    # The backup host calls this host's server with its certificate, whose CN is its host name.
+    assert glob["tls-server-auth"] == ["backup-1=kaizen"] and glob["tls-server-address"] == "2001:db8::12"
+
+
+def test_one_host_with_everything_needs_no_tls_server():
+    topology = _site(groups={"all": ["one"], "backup": ["one"], "postgres": ["one"]}, hostvars={"one": {"kaizen_address": "10.0.0.9"}})
+    conf = pgbackrest.config(topology, "one", SETTINGS)
+    assert conf["kaizen"] == {"pg1-path": "/var/lib/postgresql/15/main", "pg1-port": 5432, "pg1-socket-path": "/var/run/postgresql"}
+    assert not [option for option in conf["global"] if option.startswith("tls-server") or option.startswith("repo1-host")]
+    assert conf["global"]["archive-async"] == "y" and conf["global"]["repo1-path"] == "/var/lib/pgbackrest"
+    assert "archive-timeout" not in conf["global"]  # the repository is local
+    assert not pgbackrest.tls_server_needed(topology, "one")
+
+
+def test_a_backup_host_that_is_also_a_postgresql_host_reaches_only_the_others_remotely():
+    groups = {"all": ["db1", "db2"], "backup": ["db1"], "postgres": ["db1", "db2"]}
+    topology = _site(groups=groups)
+    stanza = pgbackrest.config(topology, "db1", SETTINGS)["kaizen"]
+    assert "pg1-host" not in stanza and stanza["pg2-host"] == "db2"
+    assert pgbackrest.tls_server_needed(topology, "db1") and pgbackrest.tls_server_needed(topology, "db2")
+
+
+def test_who_runs_a_tls_server():
+    topology = _site()
+    assert [host for host in ("mon1", "db1", "db2") if pgbackrest.tls_server_needed(topology, host)] == ["mon1", "db1", "db2"]
+    assert not pgbackrest.tls_server_needed(_site(groups={"all": ["db1"], "postgres": ["db1"]}), "db1")
+
+
+def test_no_backup_host_two_backup_hosts_and_a_host_outside_are_errors():
+    assert pgbackrest.repository_host(_site(groups={"all": ["db1"], "postgres": ["db1"]})) is None
+    with pytest.raises(TopologyError, match="group backup has 2 hosts"):
+        pgbackrest.repository_host(_site(groups={"all": ["a", "b"], "backup": ["a", "b"]}))
+    with pytest.raises(TopologyError, match="no host in group backup"):
+        pgbackrest.config(_site(groups={"all": ["db1"], "postgres": ["db1"]}), "db1", SETTINGS)
+    topology = _site(groups={"all": ["mon1", "db1", "app1"], "backup": ["mon1"], "postgres": ["db1"], "app": ["app1"]},
+                     hostvars={"app1": {"kaizen_address": "10.0.0.30"}})
+    with pytest.raises(TopologyError, match="app1 is neither the backup host"):
+        pgbackrest.config(topology, "app1", SETTINGS)
+
+
+def test_the_rendered_file_is_ini_pgbackrest_reads_with_one_line_per_authorized_client():
+    text = pgbackrest.render(pgbackrest.config(_site(), "mon1", SETTINGS))
+    assert text.startswith("[global]\n") and "\n\n[kaizen]\n" in text
+    assert text.count("tls-server-auth=") == 2 and "tls-server-auth=db1=kaizen\n" in text
+    parsed = _parsed(text.replace("tls-server-auth=db2=kaizen\n", ""))
+    assert parsed["kaizen"]["pg2-host"] == "db2" and parsed["global"]["compress-type"] == "zst"
+    assert "compress-level" not in pgbackrest.config(_site(), "mon1", dict(SETTINGS, compress_type="none"))["global"]
+
+
+def test_good_settings_have_no_problem():
+    assert pgbackrest.settings_problems(SETTINGS) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"stanza": "my stanza"}, "backup_stanza is 'my stanza'"),
+    ({"stanza": ""}, "backup_stanza is ''"),
+    ({"cipher_pass": "short"}, "backup_cipher_passphrase must be at least 20 characters"),
+    ({"cipher_pass": None}, "backup_cipher_passphrase must be at least 20 characters"),
+    ({"retention_full_days": 0}, "backup_retention_full_days is 0"),
+    ({"retention_archive": "five"}, "backup_retention_archive is 'five'"),
+    ({"process_max": True}, "backup_process_max is True"),
+    ({"archive_push_timeout": 0}, "backup_archive_push_timeout is 0"),
+    ({"tls_port": 70000}, "backup_tls_port is 70000"),
+    ({"compress_type": "xz"}, "backup_compress_type is 'xz'; it must be one of zst, lz4, gz, bz2, none"),
+    ({"compress_level": 20}, "backup_compress_level is 20"),
+    ({"repo_path": "backups"}, "backup_repo_path is 'backups'; it must be an absolute path"),
+    ({"schedule": {"weekly": "Sun"}}, "backup_schedule has 'weekly'"),
+    ({"schedule": {"full": " "}}, "backup_schedule.full is empty"),
+])
+def test_each_bad_setting_is_one_sentence(change, expected):
+    problems = pgbackrest.settings_problems(dict(SETTINGS, **change))
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_the_data_directory_defaults_are_the_postgresql_roles():
+    defaults = yaml.safe_load((ROLES / "postgresql" / "defaults" / "main.yml").read_text())
+    for name, value in pgbackrest.POSTGRESQL_DEFAULTS.items():
+        assert defaults[name] == value
+    assert defaults["postgresql_data_directory"] == "/var/lib/postgresql/{{ postgresql_version }}/{{ postgresql_cluster_name }}"
+    assert pgbackrest.data_directory(_site({"db1": {"postgresql_version": 16}}), "db1") == "/var/lib/postgresql/16/main"
