@@ -103,8 +103,11 @@ def config(settings: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             "bin_dir": settings["bin_dir"],
             "pgpass": settings["pgpass"],
             "custom_conf": settings["custom_conf"],
+            # Patroni's own replication connections to this server (the timeline and pg_rewind checks of a member that
+            # restarts as a replica) go over the socket: over TCP they would go to "localhost", which no host
+            # certificate names, and verify-full refuses it. pg_hba admits the replication role there by password.
             "use_unix_socket": True,
-            "use_unix_socket_repl": False,
+            "use_unix_socket_repl": True,
             "authentication": {
                 "superuser": {"username": "postgres"},
                 "replication": {"username": settings["replication_username"], "password": settings["replication_password"],

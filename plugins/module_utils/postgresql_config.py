@@ -260,8 +260,8 @@ def hba_rules(topology: t.Any, host: str, access: t.Iterable[t.Mapping[str, t.An
     rule per entry with scram-sha-256: remote access is TLS and password only; anything not listed
     matches no rule and is refused. ``local_users`` connect over the Unix socket with peer
     authentication. ``extra_rules`` (``type``, ``database``, ``user``, ``address``, ``method``) come last
-    but before the implicit reject; their ``type`` must be ``hostssl`` and their method scram-sha-256
-    or ``reject``.
+    but before the implicit reject; their ``type`` must be ``hostssl`` (or ``local``, over the Unix socket
+    with no address) and their method scram-sha-256, or ``reject``.
     """
     rules: list[dict[str, str]] = []
     for user in local_users:
@@ -304,6 +304,13 @@ def _extra_rule(index: int, rule: t.Mapping[str, t.Any]) -> dict[str, str]:
         raise ConfigError("%s must be a mapping with type, database, user, address, method" % where)
     kind = str(rule.get("type", "hostssl"))
     method = str(rule.get("method", HBA_METHOD))
+    if kind == "local":
+        if method not in (HBA_METHOD, "reject"):
+            raise ConfigError("%s: method is %r; a local rule with a role other than peer's uses scram-sha-256 (or reject)"
+                              % (where, method))
+        return {"type": "local", "database": ",".join(_names(rule.get("database", rule.get("databases")), where + " database")),
+                "user": ",".join(_names(rule.get("user", rule.get("users")), where + " user")), "address": "",
+                "method": method, "comment": str(rule.get("comment", where))}
     if kind != "hostssl" and method != "reject":
         raise ConfigError("%s: type is %r; remote access is TLS only (hostssl), or method reject" % (where, kind))
     if kind not in ("hostssl", "host", "hostnossl"):

@@ -108,7 +108,7 @@ class BackupTests:
         report.check(run.returncode != 0 and self.labels(self.info()) == labels,
                      "kaizen-hybrid backup --type weekly is refused and takes no backup (exit %d)" % run.returncode)
         # A repository the passphrase does not open (a vault changed after the stanza was made): refused before any
-        # backup starts, with pgBackRest's reason.
+        # backup starts, with pgBackRest's reason (it cannot read the repository's encrypted info file).
         conf = "/etc/pgbackrest.conf"
         self.lab.exec(self.host, "cp", "-p", conf, conf + ".kaizen-test")
         self.lab.exec(self.host, "sed", "-i", "s/^repo1-cipher-pass=.*/repo1-cipher-pass=not-the-passphrase-of-this-repository/", conf)
@@ -117,7 +117,8 @@ class BackupTests:
         finally:
             self.lab.exec(self.host, "mv", conf + ".kaizen-test", conf)
         said = failure_text(run.events)
-        report.check(run.returncode != 0 and "No backup was started" in said and self.labels(self.info()) == labels,
+        report.check(run.returncode != 0 and "No backup was started" in said and "unable to load info file" in said
+                     and self.labels(self.info()) == labels,
                      "kaizen-hybrid backup into a repository the passphrase does not open is refused before it starts (exit %d) %s" % (
                          run.returncode, said))
 

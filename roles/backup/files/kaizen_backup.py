@@ -6,6 +6,7 @@
 
     python3 kaizen_backup.py --stanza S run --type full|diff|incr   a backup now (the timers' unit runs this), then the metrics
     python3 kaizen_backup.py --stanza S metrics                     the metrics only
+    python3 kaizen_backup.py --stanza S info                        the stanza in the repository, one JSON object
     python3 kaizen_backup.py redis --config FILE                   a Redis RDB snapshot, encrypted, then its metrics
     python3 kaizen_backup.py dump --config FILE                    a logical dump (pg_dump -Fc), encrypted, then its metrics
 
@@ -137,19 +138,56 @@ def read_state(path):
 
 def pgbackrest(args, user, capture=False):
     """``pgbackrest`` with ``args`` as ``user`` (the repository's owner); its output passed through (to the
-    journal, under the timers), or captured."""
+    journal, under the timers), or captured as text, bytes that are not UTF-8 replaced (pgBackRest echoes what a
+    wrong passphrase decrypts a file into)."""
     argv = ["pgbackrest"] + list(args)
     if os.geteuid() == 0 and user != "root":
         argv = ["runuser", "-u", user, "--"] + argv
-    return subprocess.run(argv, check=False, stdout=subprocess.PIPE if capture else None, universal_newlines=True)
+    pipe = subprocess.PIPE if capture else None
+    return subprocess.run(argv, check=False, stdout=pipe, stderr=pipe, universal_newlines=True, errors="replace")
+
+
+def read_info(stanza, user):
+    """pgBackRest's ``info --output=json`` of ``stanza``: (its exit code, the parsed list (empty when it failed), its
+    error message (empty when it did not))."""
+    result = pgbackrest(["--stanza=%s" % stanza, "--output=json", "info"], user, capture=True)
+    try:
+        info = json.loads(result.stdout) if result.returncode == 0 and (result.stdout or "").strip() else []
+    except ValueError:
+        info = []
+    message = "" if result.returncode == 0 else ((result.stderr or "").strip() or (result.stdout or "").strip())
+    return result.returncode, info, message
+
+
+def stanza_problem(entry):
+    """Why the stanza ``entry`` of ``info`` is not ok, in pgBackRest's words: its status message, and each
+    repository's when the stanza's says only "other" (a repository the passphrase does not open, for one). Empty when
+    its status is ok."""
+    status = entry.get("status") or {}
+    if int(status.get("code", 0)) == 0:
+        return ""
+    reasons = [str(status.get("message", "")).strip()]
+    for repo in entry.get("repo") or []:
+        repo_status = repo.get("status") or {}
+        if int(repo_status.get("code", 0)) != 0:
+            reasons.append("repo%s: %s" % (repo.get("key", "?"), " ".join(str(repo_status.get("message", "")).split())))
+    return "; ".join(reason for reason in reasons if reason)
+
+
+def info_main(options):
+    """One JSON object for Ansible: the stanza's entry of ``info`` (``{}`` when absent) with ``rc`` and ``error``
+    (pgBackRest's error when it failed, else why the stanza is not ok; empty when it is)."""
+    rc, info, message = read_info(options.stanza, options.user)
+    entry = next((item for item in info if isinstance(item, dict) and item.get("name") == options.stanza), {})
+    print(json.dumps(dict(entry, rc=rc, error=message or stanza_problem(entry)), sort_keys=True))
+    return 0
 
 
 def publish(options, state):
-    result = pgbackrest(["--stanza=%s" % options.stanza, "--output=json", "info"], options.user, capture=True)
-    info = json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else []
+    rc, info, _message = read_info(options.stanza, options.user)
     write_atomically(os.path.join(options.textfile_dir, "kaizen_backup.prom"),
                      render_metrics(options.stanza, info, state["failures"]))
-    return result.returncode
+    return rc
 
 
 def _starts_with(path, magic):
@@ -314,12 +352,15 @@ def main(argv=None):
     run = commands.add_parser("run", help="a backup now, then the metrics")
     run.add_argument("--type", choices=TYPES, default="diff")
     commands.add_parser("metrics", help="the metrics only")
+    commands.add_parser("info", help="what the repository holds of the stanza, as one JSON object (rc, error); changes nothing")
     redis = commands.add_parser("redis", help="a Redis snapshot, encrypted, then its metrics")
     redis.add_argument("--config", required=True, help="JSON: sources, user, password, tls, ca_file, passphrase_file, dir, keep_days")
     dump = commands.add_parser("dump", help="a logical dump of the app database, encrypted, then its metrics")
     dump.add_argument("--config", required=True, help="JSON: url, password, pg_dump, passphrase_file, dir, keep_days")
     options = parser.parse_args(argv)
 
+    if options.command == "info":
+        return info_main(options)
     state = read_state(options.state_file)
     if options.command in COPIES:
         return copy_main(options, state)

@@ -116,6 +116,48 @@ def test_a_repository_that_does_not_answer_publishes_zero_and_fails(monkeypatch,
     assert _metrics(prom.read_text())['kaizen_backup_last_success_timestamp_seconds{stanza="kaizen"}'] == 0
 
 
+def test_info_is_the_stanza_with_its_exit_code(monkeypatch, paths, capsys):
+    argv, _prom, state = paths
+    script = _script()
+    monkeypatch.setattr(script.subprocess, "run", _FakePgBackRest(backup_rc=0))
+    assert script.main(argv + ["info"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["name"] == "kaizen" and answer["rc"] == 0 and answer["error"] == "" and len(answer["backup"]) == 4
+    assert not state.exists()
+    monkeypatch.setattr(script.subprocess, "run", lambda argv, **kwargs: subprocess.CompletedProcess(argv, 0, stdout="[]", stderr=""))
+    assert script.main(argv + ["info"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"rc": 0, "error": ""}
+
+
+def test_info_of_a_repository_the_passphrase_does_not_open_is_readable_json(monkeypatch, paths, capsys):
+    """pgBackRest echoes what the wrong passphrase decrypted: bytes that are not UTF-8 must not break the answer."""
+    argv, prom, _state = paths
+    script = _script()
+    garbage = b"ERROR: [029]: unable to read info file: invalid format '\xf3\x9c\xff\x01'\n"
+
+    def run(command, **kwargs):
+        return subprocess.CompletedProcess(command, 29, stdout="", stderr=garbage.decode("utf-8", kwargs.get("errors", "strict")))
+
+    monkeypatch.setattr(script.subprocess, "run", run)
+    assert script.main(argv + ["info"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["rc"] == 29 and answer["error"].startswith("ERROR: [029]: unable to read info file") and "\ufffd" in answer["error"]
+    assert "status" not in answer
+    assert script.main(argv + ["metrics"]) == 29
+    assert _metrics(prom.read_text())['kaizen_backup_stanza_status{stanza="kaizen"}'] == -1
+    # What pgBackRest 2.45 answers: exit 0, the stanza's status "other", the reason (with the garbage) per repository.
+    reason = ("[FormatError] unable to load info file 'backup.info':\nFormatError: key/value found outside of section at line 1: "
+              + garbage[-8:-2].decode("utf-8", "replace"))
+    wrong = [{"name": "kaizen", "backup": [], "status": {"code": 99, "message": "other"},
+              "repo": [{"key": 1, "status": {"code": 99, "message": reason}}]}]
+    monkeypatch.setattr(script.subprocess, "run", lambda command, **kwargs: subprocess.CompletedProcess(
+        command, 0, stdout=json.dumps(wrong), stderr=""))
+    assert script.main(argv + ["info"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["rc"] == 0 and answer["status"]["code"] == 99
+    assert answer["error"].startswith("other; repo1: [FormatError] unable to load info file 'backup.info': FormatError: key/value")
+
+
 # --- Redis snapshots ----------------------------------------------------------------------------------------------
 
 
@@ -130,7 +172,7 @@ class _FakeRedisCli:
         env = kwargs.get("env", {})
         self.calls.append((argv, env.get("REDISCLI_AUTH") or env.get("PGPASSWORD")))
         if argv[0] == "openssl":
-            return REAL_RUN(argv, **kwargs)
+            return REAL_RUN(argv, check=kwargs.pop("check", False), **kwargs)
         if argv[0] == "pg_dump":
             (rc, stderr, content), out = self.answers["postgresql"], argv[argv.index("--file") + 1]
         else:

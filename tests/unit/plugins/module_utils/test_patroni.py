@@ -39,6 +39,8 @@ def test_a_member_configuration():
     assert pg["custom_conf"].endswith("kaizen.conf") and pg["parameters"]["hba_file"].endswith("pg_hba.conf")
     assert pg["authentication"]["superuser"] == {"username": "postgres"}
     assert pg["authentication"]["replication"]["sslmode"] == "verify-full"
+    # Patroni's replication connections to its own server use the socket: "localhost" is in no host certificate.
+    assert pg["use_unix_socket"] is True and pg["use_unix_socket_repl"] is True
     dcs = config["bootstrap"]["dcs"]
     assert dcs["ttl"] == 20 and dcs["synchronous_mode"] is True and dcs["synchronous_node_count"] == 1
     assert dcs["postgresql"] == {"use_pg_rewind": True, "use_slots": True, "parameters": {"max_connections": 120, "wal_level": "replica"}}

@@ -224,6 +224,14 @@ def test_hba_rules_extra_rules():
     assert rules[-1]["method"] == "reject"
 
 
+def test_hba_rules_local_extra_rule_is_password_only():
+    rules = pc.hba_rules(TOPOLOGY, "pg1", ACCESS, [{"type": "local", "database": "replication", "user": "replicator"}])
+    assert rules[-1] == {"type": "local", "database": "replication", "user": "replicator", "address": "",
+                         "method": "scram-sha-256", "comment": "postgresql_hba_extra_rules[0]"}
+    with pytest.raises(pc.ConfigError, match="scram-sha-256"):
+        pc.hba_rules(TOPOLOGY, "pg1", ACCESS, [{"type": "local", "database": "all", "user": "x", "method": "trust"}])
+
+
 @pytest.mark.parametrize("rule, fragment", [
     ({"type": "host", "database": "kaizen", "user": "x", "address": "10.0.0.0/8"}, "TLS only"),
     ({"database": "kaizen", "user": "x", "address": "10.0.0.0/8", "method": "trust"}, "scram-sha-256"),
