@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, kaizen.hybrid maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Backup filters: the pgBackRest repository host, each host's pgbackrest.conf, the backup role's settings.
+"""Backup filters: the pgBackRest repository host, each host's pgbackrest.conf, the backup role's settings, restore targets.
 
 Thin wrappers over ``plugins/module_utils/pgbackrest.py``; each filter has its documentation in
 ``plugins/filter/<name>.yml``.
@@ -36,6 +36,13 @@ def backup_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     return pgbackrest.settings_problems(plain(settings) or {})
 
 
+@filter_errors
+def backup_restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any = None, latest: t.Any = False,
+                          now: t.Any = None) -> dict[str, t.Any]:
+    return pgbackrest.restore_target(plain(stanza) or {}, time or None, lsn or None, bool(latest),
+                                     float(now) if now not in (None, "") else None)
+
+
 class FilterModule:
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
@@ -43,4 +50,5 @@ class FilterModule:
             "pgbackrest_config": pgbackrest_config,
             "pgbackrest_tls_server": pgbackrest_tls_server,
             "backup_settings_problems": backup_settings_problems,
+            "backup_restore_target": backup_restore_target,
         }

@@ -20,7 +20,9 @@ No Ansible imports: unit-tested directly.
 
 from __future__ import annotations
 
+import datetime
 import re
+import time as _time
 import typing as t
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError
@@ -207,3 +209,100 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
             problems.append("backup_schedule.%s is empty; give a systemd calendar expression (e.g. 'Sun 01:00'), or leave "
                             "the type out of backup_schedule" % kind)
     return problems
+
+
+# --- restore targets ------------------------------------------------------------------------------------------------
+
+RESTORE_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+RESTORE_LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """``YYYY-MM-DD HH:MM[:SS[.ffffff]]`` with ``Z`` or a UTC offset (``+01``, ``-05:30``), in UTC; ValueError when
+    it is not that (a time without its offset is refused: the servers and the operator may not share a zone)."""
+    match = RESTORE_TIME.match(text.strip())
+    if not match:
+        raise ValueError("%r is not a time like 2026-12-03 21:00:00+00 (a date, a time and its UTC offset or Z)" % text)
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    if offset == "Z":
+        zone = datetime.timezone.utc
+    else:
+        digits = offset[1:].replace(":", "")
+        delta = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        zone = datetime.timezone(delta if offset[0] == "+" else -delta)
+    moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                               int((fraction or "0").ljust(6, "0")), tzinfo=zone)
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def lsn_value(text: str) -> int:
+    high, low = str(text).split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def _utc(moment: t.Any) -> str:
+    """``moment`` (a datetime, or Unix time) as PostgreSQL reads a time in UTC (microseconds only when there are any)."""
+    if not isinstance(moment, datetime.datetime):
+        moment = datetime.datetime.fromtimestamp(moment, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if moment.microsecond else "") + "+00")
+
+
+def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any = None, latest: bool = False,
+                   now: float | None = None) -> dict[str, t.Any]:
+    """What ``pgbackrest restore`` is given to bring a cluster to one point, judged against the repository before
+    anything is stopped.
+
+    ``stanza`` is the stanza's entry of ``pgbackrest info --output=json``. Exactly one of ``time`` (see
+    :func:`parse_time`), ``lsn`` (``X/Y``) or ``latest`` (the end of the archived WAL). The backup set is the newest
+    one that finished before the target (a time before the oldest backup finished, or after ``now``, is refused).
+    Returns ``type``, ``target`` (as pgBackRest is given it), ``set`` (a backup label), ``args`` (restore's options)
+    and ``problems`` (one sentence each; nothing may be stopped unless it is empty)."""
+    answer: dict[str, t.Any] = {"type": "", "target": "", "set": "", "args": [], "problems": []}
+    problems = answer["problems"]
+    chosen = [name for name, value in (("a time", time), ("an LSN", lsn), ("the latest point", latest)) if value]
+    if len(chosen) != 1:
+        problems.append("give one restore target - a time (--to-time), an LSN (--to-lsn) or --latest; %s" % (
+            "none was given" if not chosen else "%s were given" % " and ".join(chosen)))
+        return answer
+    status = (stanza.get("status") or {}) if isinstance(stanza, t.Mapping) else {}
+    backups = [backup for backup in (stanza.get("backup") or [] if isinstance(stanza, t.Mapping) else [])
+               if not backup.get("error")]
+    if int(status.get("code", -1)) != 0 or not backups:
+        problems.append("the repository has no backup to restore from (pgBackRest: %s)" % (
+            stanza.get("error") or status.get("message") or "no such stanza"))
+        return answer
+    backups.sort(key=lambda backup: backup["timestamp"]["stop"])
+    now = _time.time() if now is None else float(now)
+    if latest:
+        answer.update(type="default", target="latest", set=backups[-1]["label"], args=["--type=default"])
+        return answer
+    if time:
+        try:
+            moment = parse_time(str(time))
+        except ValueError as exc:
+            problems.append("restore time %s" % exc)
+            return answer
+        when = moment.timestamp()
+        eligible = [backup for backup in backups if backup["timestamp"]["stop"] <= when]
+        if when > now:
+            problems.append("restore time %s is in the future (it is %s now)" % (_utc(moment), _utc(now)))
+        elif not eligible:
+            problems.append("restore time %s is before the oldest backup finished (%s, %s): the repository cannot go back "
+                            "that far" % (_utc(moment), backups[0]["label"], _utc(backups[0]["timestamp"]["stop"])))
+        else:
+            answer.update(type="time", target=_utc(moment), set=eligible[-1]["label"])
+    else:
+        text = str(lsn).strip()
+        if not RESTORE_LSN.match(text):
+            problems.append("restore LSN %r is not an LSN like 0/3000060" % text)
+            return answer
+        eligible = [backup for backup in backups if lsn_value(backup["lsn"]["stop"]) <= lsn_value(text)]
+        if not eligible:
+            problems.append("restore LSN %s is before the end of the oldest backup (%s, LSN %s): the repository cannot go back "
+                            "that far" % (text.upper(), backups[0]["label"], backups[0]["lsn"]["stop"]))
+        else:
+            answer.update(type="lsn", target=text.upper(), set=eligible[-1]["label"])
+    if not problems:
+        answer["args"] = ["--type=%s" % answer["type"], "--target=%s" % answer["target"], "--target-action=promote",
+                          "--set=%s" % answer["set"]]
+    return answer

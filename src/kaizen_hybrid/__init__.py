@@ -43,6 +43,8 @@ _EXPORTS = {
     "backup_async": "operations",
     "drill": "operations",
     "drill_async": "operations",
+    "restore": "operations",
+    "restore_async": "operations",
     "scale": "operations",
     "scale_async": "operations",
     "run_operation": "operations",

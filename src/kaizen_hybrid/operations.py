@@ -18,9 +18,10 @@ operation       playbook                         what it does
 ``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
 ``backup``      ``kaizen.hybrid.backup``         a pgBackRest backup now
 ``drill``       ``kaizen.hybrid.restore_drill``  restores the newest backup into a scratch instance and compares it
+``restore``     ``kaizen.hybrid.restore``        the PostgreSQL cluster back to a point in time
 ==============  ===============================  ===========================================
 
-Adding one when its playbook lands (restore, dr) is one :class:`Operation`
+Adding one when its playbook lands (dr) is one :class:`Operation`
 in :data:`OPERATIONS` and a two-line function here; the CLI command follows
 from the registry.
 """
@@ -206,6 +207,24 @@ DRILL = _register(
 )
 
 
+RESTORE = _register(
+    Operation(
+        "restore",
+        "restore",
+        "The PostgreSQL cluster back to a time (with its UTC offset), an LSN, or the end of the archived WAL: judged "
+        "against the repository before anything stops; the primary restored by pgBackRest and promoted, the replicas "
+        "cloned from it again. A cluster whose primary runs is restored only with --yes, after saying what would be lost.",
+        params=(
+            OperationParam("to_time", "backup_restore_time", "The time to restore to, e.g. '2026-12-03 21:00:00+00'."),
+            OperationParam("to_lsn", "backup_restore_lsn", "The WAL location to restore to, e.g. 0/3000060."),
+            OperationParam("latest", "backup_restore_latest", "Restore to the end of the archived WAL.", type=bool),
+            OperationParam("yes", "backup_restore_confirm",
+                           "Restore although the primary runs: every commit after the target is lost.", type=bool),
+        ),
+    )
+)
+
+
 def _operation(operation: Operation | str) -> Operation:
     if isinstance(operation, Operation):
         return operation
@@ -340,6 +359,8 @@ __all__ = [
     "failover_async",
     "preflight",
     "preflight_async",
+    "restore",
+    "restore_async",
     "run_operation",
     "scale",
     "scale_async",
@@ -371,3 +392,17 @@ def drill(inventory: Any, **options: Any) -> RunResult:
 def drill_async(inventory: Any, **options: Any) -> RunHandle:
     """:func:`drill`, in the background."""
     return start(DRILL, inventory, **options)
+
+
+def restore(inventory: Any, to_time: str | None = None, to_lsn: str | None = None, latest: bool | None = None,
+            yes: bool | None = None, **options: Any) -> RunResult:
+    """The PostgreSQL cluster back to ``to_time``, ``to_lsn`` or the ``latest`` archived WAL (playbook
+    kaizen.hybrid.restore); ``yes`` to restore although the primary runs."""
+    return run_operation(RESTORE, inventory, params={"to_time": to_time, "to_lsn": to_lsn, "latest": latest, "yes": yes},
+                         **options)
+
+
+def restore_async(inventory: Any, to_time: str | None = None, to_lsn: str | None = None, latest: bool | None = None,
+                  yes: bool | None = None, **options: Any) -> RunHandle:
+    """:func:`restore`, in the background."""
+    return start(RESTORE, inventory, params={"to_time": to_time, "to_lsn": to_lsn, "latest": latest, "yes": yes}, **options)

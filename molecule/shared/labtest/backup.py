@@ -14,6 +14,7 @@ is taken from it.
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
@@ -221,3 +222,66 @@ class BackupTests:
             OPEN, path, self.marker or "kaizen-backup-marker-"))
         self.report.check(rows.stdout.strip().isdigit() and int(rows.stdout.strip()) >= 100,
                           "the dump holds the app database's rows: %s marker rows in table backup_marker" % rows.stdout.strip())
+
+    def app_writes(self) -> bool:
+        """A note written through the load balancer is stored (HTTP 201): the app reaches the primary."""
+        client = self.app.lb_client()
+        try:
+            status, _headers, _document = client.request("POST", "/api/notes", {"text": "after the restore %f" % time.time()})
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            client.close()
+        return status == 201
+
+    def refused(self, why: str, fragment: str, primary: str, rows: set[int], *argv: str) -> None:
+        """``kaizen-hybrid restore ARGV`` is refused with ``fragment`` in its message, and nothing was stopped: the same
+        primary runs with the same rows."""
+        run = self.runner.cli("restore", *argv)
+        said = failure_text(run.events)
+        self.report.check(run.returncode != 0 and fragment in said and "Nothing was stopped" in said and self.pg.primary() == primary
+                          and self.pg.rows_on(primary, "restore_probe") == rows,
+                          "kaizen-hybrid restore %s is refused before anything stops (exit %d) %s" % (why, run.returncode, said))
+
+    def restore_to_time(self) -> None:
+        """Rows 1-100 written, a full backup, rows 101-200, time T noted, rows 201-300; each bad request is refused
+        before anything stops; ``kaizen-hybrid restore --to-time T --yes`` leaves exactly rows 1-200, the replicas
+        streaming from the restored primary, the app writing through the load balancer and WAL reaching the
+        repository again. Figure: the restore's seconds."""
+        report, pg = self.report, self.pg
+        primary = pg.primary()
+        if not report.check(primary is not None, "one PostgreSQL primary before the restore (%s)" % primary):
+            return
+        pg.create_table(primary, "restore_probe")
+        insert = "INSERT INTO restore_probe (id) SELECT generate_series(%d, %d)"
+        pg.psql(primary, insert % (1, 100), db=pg.dbname)
+        self.backup("full", "backup_full_before_restore")
+        pg.psql(primary, insert % (101, 200), db=pg.dbname)
+        time.sleep(1.5)
+        target = pg.psql(primary, "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
+        time.sleep(1.5)
+        pg.psql(primary, insert % (201, 300), db=pg.dbname)
+        rows = pg.rows_on(primary, "restore_probe")
+        report.check(rows == set(range(1, 301)) and bool(target), "300 rows written around the restore time %s" % target)
+
+        self.refused("without --yes while the primary runs", "discards every commit after that point", primary, rows,
+                     "--to-time", str(target))
+        self.refused("to a time in the future", "is in the future", primary, rows, "--to-time", "2999-01-01 00:00:00+00", "--yes")
+        self.refused("to a time before the oldest backup", "before the oldest backup finished", primary, rows,
+                     "--to-time", "2000-01-01 00:00:00+00", "--yes")
+        self.refused("to a time without its UTC offset", "UTC offset", primary, rows, "--to-time", str(target)[:-3], "--yes")
+        self.refused("with two targets", "were given", primary, rows, "--to-time", str(target), "--latest", "--yes")
+
+        run = self.runner.cli("restore", "--to-time", str(target), "--yes")
+        report.figure("restore_seconds", round(run.elapsed, 1))
+        restored = pg.primary()
+        kept = pg.rows_on(restored, "restore_probe") if restored else set()
+        report.check(run.returncode == 0 and kept == set(range(1, 201)),
+                     "kaizen-hybrid restore --to-time %s --yes leaves exactly the 200 rows written before it on %s (exit %d in %.1f s; "
+                     "%d rows, ids %s-%s) %s" % (target, restored, run.returncode, run.elapsed, len(kept), min(kept, default=None),
+                                                 max(kept, default=None), failure_text(run.events)))
+        report.check(restored is not None and pg.all_streaming(restored, 90),
+                     "every replica streams from the restored primary %s (%s)" % (restored, pg.streaming(restored) if restored else []))
+        report.check(self.lab.wait_for("the app to write through the load balancer", self.app_writes, 90, interval=3),
+                     "the app writes through the load balancer after the restore")
+        self.verify("after the restore")

@@ -144,3 +144,65 @@ def test_the_data_directory_defaults_are_the_postgresql_roles():
         assert defaults[name] == value
     assert defaults["postgresql_data_directory"] == "/var/lib/postgresql/{{ postgresql_version }}/{{ postgresql_cluster_name }}"
     assert pgbackrest.data_directory(_site({"db1": {"postgresql_version": 16}}), "db1") == "/var/lib/postgresql/16/main"
+
+
+# --- restore targets: a repository with a full backup (finished 1000 s, LSN 0/5000100) and a diff (3000 s, 0/9000000)
+
+def _stanza(*backups, code=0):
+    return {"name": "kaizen", "status": {"code": code, "message": "ok" if code == 0 else "no valid backups"},
+            "backup": [{"label": label, "timestamp": {"start": stop - 10, "stop": stop}, "lsn": {"start": "0/1", "stop": lsn},
+                        "error": False} for label, stop, lsn in backups]}
+
+
+STANZA_INFO = _stanza(("20261203-000000F_20261203-000500D", 3000, "0/9000000"), ("20261203-000000F", 1000, "0/5000100"))
+UTC_2000 = "1970-01-01 00:33:20+00"  # 2000 s after the epoch
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1970-01-01 00:33:20+00", 2000), ("1970-01-01T00:33:20Z", 2000), ("1970-01-01 01:33:20+01:00", 2000),
+    ("1969-12-31 19:03:20-05:30", 2000), ("1970-01-01 00:33+00", 1980), ("1970-01-01 00:33:20.25+0000", 2000.25),
+])
+def test_restore_times_need_their_offset(text, expected):
+    assert pgbackrest.parse_time(text).timestamp() == expected
+
+
+@pytest.mark.parametrize("text", ["1970-01-01 00:33:20", "yesterday", "", "1970-13-01 00:00:00+00", "1970-01-01 00:33:20 CET"])
+def test_a_time_without_offset_or_not_a_time_is_refused(text):
+    with pytest.raises(ValueError):
+        pgbackrest.parse_time(text)
+
+
+def test_a_time_restores_from_the_newest_backup_finished_before_it():
+    answer = pgbackrest.restore_target(STANZA_INFO, time="1970-01-01 01:33:20+01:00", now=5000)
+    assert answer == {"type": "time", "target": UTC_2000, "set": "20261203-000000F", "problems": [],
+                      "args": ["--type=time", "--target=" + UTC_2000, "--target-action=promote", "--set=20261203-000000F"]}
+    later = pgbackrest.restore_target(STANZA_INFO, time="1970-01-01 00:50:00.5Z", now=5000)
+    assert later["set"] == "20261203-000000F_20261203-000500D" and later["target"] == "1970-01-01 00:50:00.500000+00"
+
+
+def test_an_lsn_restores_from_the_newest_backup_ended_before_it():
+    answer = pgbackrest.restore_target(STANZA_INFO, lsn="0/9a000000", now=5000)
+    assert answer["type"] == "lsn" and answer["target"] == "0/9A000000" and answer["set"] == "20261203-000000F_20261203-000500D"
+    assert pgbackrest.restore_target(STANZA_INFO, lsn="0/5000100")["set"] == "20261203-000000F"
+
+
+def test_latest_replays_all_archived_wal_from_the_newest_backup():
+    answer = pgbackrest.restore_target(STANZA_INFO, latest=True, now=5000)
+    assert answer["args"] == ["--type=default"] and answer["set"] == "20261203-000000F_20261203-000500D" and not answer["problems"]
+
+
+@pytest.mark.parametrize("stanza, target, fragment", [
+    (STANZA_INFO, {}, "none was given"),
+    (STANZA_INFO, {"time": UTC_2000, "latest": True}, "a time and the latest point were given"),
+    (STANZA_INFO, {"time": "1970-01-01 00:10:00+00"}, "before the oldest backup finished (20261203-000000F, 1970-01-01 00:16:40+00)"),
+    (STANZA_INFO, {"time": "1970-01-01 02:00:00+00"}, "in the future (it is 1970-01-01 01:23:20+00 now)"),
+    (STANZA_INFO, {"time": "1970-01-01 00:33:20"}, "its UTC offset"),
+    (STANZA_INFO, {"lsn": "0/4000000"}, "before the end of the oldest backup (20261203-000000F, LSN 0/5000100)"),
+    (STANZA_INFO, {"lsn": "5000100"}, "not an LSN"),
+    (_stanza(code=2), {"latest": True}, "no backup to restore from (pgBackRest: no valid backups)"),
+    ({"rc": 29, "error": "unable to load info file"}, {"latest": True}, "pgBackRest: unable to load info file"),
+    ({}, {"latest": True}, "pgBackRest: no such stanza"),
+])
+def test_a_target_the_repository_cannot_reach_is_one_sentence_and_no_arguments(stanza, target, fragment):
+    answer = pgbackrest.restore_target(stanza, now=5000, **target)
+    assert len(answer["problems"]) == 1 and fragment in answer["problems"][0] and answer["args"] == []
