@@ -243,6 +243,7 @@ class Scenario:
             "pg_patroni_verify": of("patroni", "verify"),
             "backup_after_switchover": of("backup", "after_switchover"),
             "backup_restore": of("backup", "restore_to_time"),
+            "backup_dr": of("backup", "disaster_recovery"),
             "pg_port_change": self.port_change,
             "redis_failover": of("redis", "failover"),
             "redis_bad_input": of("redis", "bad_input"),

@@ -45,6 +45,8 @@ _EXPORTS = {
     "drill_async": "operations",
     "restore": "operations",
     "restore_async": "operations",
+    "dr": "operations",
+    "dr_async": "operations",
     "scale": "operations",
     "scale_async": "operations",
     "run_operation": "operations",

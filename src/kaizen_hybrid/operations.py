@@ -6,24 +6,24 @@ An operation is a playbook of the collection plus the parameters it takes
 (mapped to extra variables). :data:`OPERATIONS` is the registry the CLI
 builds its commands from:
 
-==============  ===============================  ===========================================
-operation       playbook                         what it does
-==============  ===============================  ===========================================
-``deploy``      ``kaizen.hybrid.site``           preflight, then every tier in order
-``preflight``   ``kaizen.hybrid.preflight``      validates the topology; changes nothing
-``verify``      ``kaizen.hybrid.verify``         checks the running tiers; changes nothing
-``switchover``  ``kaizen.hybrid.pg_switchover``  planned change of PostgreSQL primary
-``failover``    ``kaizen.hybrid.pg_failover``    promotes a replica when the primary is lost
-``update``      ``kaizen.hybrid.rolling_update`` zero-downtime rolling update of the app
-``scale``       ``kaizen.hybrid.scale``          app hosts join or leave the running site
-``backup``      ``kaizen.hybrid.backup``         a pgBackRest backup now
-``drill``       ``kaizen.hybrid.restore_drill``  restores the newest backup into a scratch instance and compares it
-``restore``     ``kaizen.hybrid.restore``        the PostgreSQL cluster back to a point in time
-==============  ===============================  ===========================================
+==============  ===================================  ==================================================================
+operation       playbook                             what it does
+==============  ===================================  ==================================================================
+``deploy``      ``kaizen.hybrid.site``               preflight, then every tier in order
+``preflight``   ``kaizen.hybrid.preflight``          validates the topology; changes nothing
+``verify``      ``kaizen.hybrid.verify``             checks the running tiers; changes nothing
+``switchover``  ``kaizen.hybrid.pg_switchover``      planned change of PostgreSQL primary
+``failover``    ``kaizen.hybrid.pg_failover``        promotes a replica when the primary is lost
+``update``      ``kaizen.hybrid.rolling_update``     zero-downtime rolling update of the app
+``scale``       ``kaizen.hybrid.scale``              app hosts join or leave the running site
+``backup``      ``kaizen.hybrid.backup``             a pgBackRest backup now
+``drill``       ``kaizen.hybrid.restore_drill``      restores the newest backup into a scratch instance and compares it
+``restore``     ``kaizen.hybrid.restore``            the PostgreSQL cluster back to a point in time
+``dr``          ``kaizen.hybrid.disaster_recovery``  the PostgreSQL tier rebuilt from the repository
+==============  ===================================  ==================================================================
 
-Adding one when its playbook lands (dr) is one :class:`Operation`
-in :data:`OPERATIONS` and a two-line function here; the CLI command follows
-from the registry.
+Adding one is one :class:`Operation` in :data:`OPERATIONS` and a two-line
+function here; the CLI command follows from the registry.
 """
 
 from __future__ import annotations
@@ -225,6 +225,21 @@ RESTORE = _register(
 )
 
 
+DR = _register(
+    Operation(
+        "dr",
+        "disaster_recovery",
+        "Disaster recovery: every PostgreSQL host lost its data. The tier is rebuilt from the repository to the end of "
+        "the archived WAL (the restore's checks first), the replicas cloned again; ends when /health answers healthy "
+        "through the load balancers and the site verifies. A primary that still runs is overwritten only with --yes.",
+        params=(
+            OperationParam("yes", "backup_restore_confirm",
+                           "Rebuild although a primary runs: its commits after the archive's end are lost.", type=bool),
+        ),
+    )
+)
+
+
 def _operation(operation: Operation | str) -> Operation:
     if isinstance(operation, Operation):
         return operation
@@ -355,6 +370,8 @@ __all__ = [
     "drill_async",
     "deploy",
     "deploy_async",
+    "dr",
+    "dr_async",
     "failover",
     "failover_async",
     "preflight",
@@ -406,3 +423,14 @@ def restore_async(inventory: Any, to_time: str | None = None, to_lsn: str | None
                   yes: bool | None = None, **options: Any) -> RunHandle:
     """:func:`restore`, in the background."""
     return start(RESTORE, inventory, params={"to_time": to_time, "to_lsn": to_lsn, "latest": latest, "yes": yes}, **options)
+
+
+def dr(inventory: Any, yes: bool | None = None, **options: Any) -> RunResult:
+    """Disaster recovery (playbook kaizen.hybrid.disaster_recovery): the PostgreSQL tier rebuilt from the repository;
+    ``yes`` to overwrite a primary that still runs."""
+    return run_operation(DR, inventory, params={"yes": yes}, **options)
+
+
+def dr_async(inventory: Any, yes: bool | None = None, **options: Any) -> RunHandle:
+    """:func:`dr`, in the background."""
+    return start(DR, inventory, params={"yes": yes}, **options)

@@ -79,6 +79,15 @@ class Writer(threading.Thread):
         if self.is_alive():
             self.join(timeout=30)
 
+    def lost_window(self, present: t.Iterable[int], moment: float) -> float:
+        """How long before ``moment`` (a loss, on the writer's clock) the oldest acknowledged operation missing from
+        ``present`` was acknowledged: the seconds of acknowledged writes that were lost (the RPO). 0.0 when none was
+        lost, or nothing was acknowledged."""
+        kept = set(present)
+        acked_at = self.timeline.successes()  # one per acknowledged operation, in the order of self.acked
+        missing = [at for number, at in zip(self.acked, acked_at) if number not in kept]
+        return max(0.0, moment - missing[0]) if missing else 0.0
+
     def wait_for_acks(self, count: int, seconds: float) -> bool:
         """Wait (at most ``seconds``) until ``count`` operations were acknowledged."""
         deadline = self.clock() + seconds

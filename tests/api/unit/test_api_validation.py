@@ -222,7 +222,7 @@ def test_default_artifacts_dir(monkeypatch, tmp_path):
 
 
 def test_operations_registry():
-    assert {"deploy", "preflight", "verify", "switchover", "failover", "update", "scale", "backup", "drill", "restore"} == set(OPERATIONS)
+    assert {"deploy", "preflight", "verify", "switchover", "failover", "update", "scale", "backup", "drill", "restore", "dr"} == set(OPERATIONS)
     assert OPERATIONS["deploy"].playbook_fqcn == "kaizen.hybrid.site"
     assert OPERATIONS["switchover"].playbook_fqcn == "kaizen.hybrid.pg_switchover"
     assert not OPERATIONS["preflight"].changes_hosts and not OPERATIONS["verify"].changes_hosts
@@ -260,9 +260,9 @@ def test_operation_parameters_become_extra_vars():
 
 def test_unknown_operation_is_refused():
     with pytest.raises(ValidationError,
-                       match="operation: 'dr' is not one of backup, deploy, drill, failover, preflight, restore, scale, switchover, update, "
-                             "verify"):
-        kaizen_hybrid.start("dr", INVENTORY)
+                       match="operation: 'rebuild' is not one of backup, deploy, dr, drill, failover, preflight, restore, scale, switchover, "
+                             "update, verify"):
+        kaizen_hybrid.start("rebuild", INVENTORY)
 
 
 def test_public_names_resolve():

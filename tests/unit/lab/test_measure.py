@@ -132,6 +132,20 @@ def test_a_writer_that_is_never_acknowledged_reports_so_within_its_bounds():
     assert clock.now < 66.0
 
 
+def test_the_lost_window_is_from_the_oldest_lost_acknowledgement_to_the_loss():
+    clock = FakeClock()
+    writer = Writer(lambda number: None, interval=1.0, max_attempts=10, clock=clock, sleep=clock.sleep)
+    writer.run()  # operations 1..10 acknowledged at 0, 1, ..., 9 s
+    assert writer.acked == list(range(1, 11))
+    assert writer.lost_window(range(1, 11), 9.5) == 0.0  # nothing lost
+    assert writer.lost_window(range(1, 8), 9.5) == pytest.approx(2.5)  # 8, 9, 10 lost: acknowledged from 7 s on
+    assert writer.lost_window([], 9.5) == pytest.approx(9.5)  # everything lost
+    assert writer.lost_window([1, 2, 3, 5, 6, 7, 8, 9, 10], 9.5) == pytest.approx(6.5)  # a hole (4, at 3 s) counts from the hole
+    never = Writer(lambda number: None, max_attempts=0, clock=clock, sleep=clock.sleep)
+    never.run()
+    assert never.acked == [] and never.lost_window([], 100.0) == 0.0  # nothing acknowledged, nothing lost
+
+
 def test_a_lost_commit_answer_is_in_doubt_and_the_attempts_are_bounded():
     clock = FakeClock()
 
