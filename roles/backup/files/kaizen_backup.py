@@ -151,11 +151,12 @@ def read_info(stanza, user):
     """pgBackRest's ``info --output=json`` of ``stanza``: (its exit code, the parsed list (empty when it failed), its
     error message (empty when it did not))."""
     result = pgbackrest(["--stanza=%s" % stanza, "--output=json", "info"], user, capture=True)
-    try:
-        info = json.loads(result.stdout) if result.returncode == 0 and (result.stdout or "").strip() else []
-    except ValueError:
-        info = []
     message = "" if result.returncode == 0 else ((result.stderr or "").strip() or (result.stdout or "").strip())
+    try:
+        # strict=False: the decrypted garbage pgBackRest echoes holds raw control characters inside its strings.
+        info = json.loads(result.stdout, strict=False) if result.returncode == 0 and (result.stdout or "").strip() else []
+    except ValueError as exc:
+        info, message = [], "pgBackRest's info could not be read (%s): %s" % (exc, " ".join((result.stdout or "").split())[:300])
     return result.returncode, info, message
 
 

@@ -150,8 +150,10 @@ def test_info_of_a_repository_the_passphrase_does_not_open_is_readable_json(monk
               + garbage[-8:-2].decode("utf-8", "replace"))
     wrong = [{"name": "kaizen", "backup": [], "status": {"code": 99, "message": "other"},
               "repo": [{"key": 1, "status": {"code": 99, "message": reason}}]}]
+    # As pgBackRest prints it: the garbage's control characters raw inside the JSON string (json.dumps would escape them).
+    printed = json.dumps(wrong).replace("at line 1: ", "at line 1: \x01\x1f\t")
     monkeypatch.setattr(script.subprocess, "run", lambda command, **kwargs: subprocess.CompletedProcess(
-        command, 0, stdout=json.dumps(wrong), stderr=""))
+        command, 0, stdout=printed, stderr=""))
     assert script.main(argv + ["info"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["rc"] == 0 and answer["status"]["code"] == 99
