@@ -37,6 +37,11 @@ def backup_settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
 
 
 @filter_errors
+def backup_s3_environment(settings: t.Mapping[str, t.Any]) -> dict[str, str]:
+    return pgbackrest.s3_environment(plain(settings) or {})
+
+
+@filter_errors
 def backup_restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any = None, latest: t.Any = False,
                           now: t.Any = None) -> dict[str, t.Any]:
     return pgbackrest.restore_target(plain(stanza) or {}, time or None, lsn or None, bool(latest),
@@ -51,4 +56,5 @@ class FilterModule:
             "pgbackrest_tls_server": pgbackrest_tls_server,
             "backup_settings_problems": backup_settings_problems,
             "backup_restore_target": backup_restore_target,
+            "backup_s3_environment": backup_s3_environment,
         }

@@ -9,6 +9,10 @@
   cipher passphrase; a PostgreSQL host knows its own cluster and reaches the repository through the repository
   host's TLS server (``repo1-host-type=tls``) to push WAL. No SSH between hosts: each side's TLS server admits
   the other's certificate common name for the stanza only.
+  Repository 2, optional, is an S3-compatible object store (``s3_bucket`` set): only the repository host holds
+  its address and keys; the PostgreSQL hosts push WAL to it through the repository host's TLS server too
+  (``repo2-host``), so no key of the object store leaves the backup host.
+* :func:`repositories` lists the repositories a site's settings give (1, and 2 with S3).
 * :func:`render` writes the sections as the INI file pgBackRest reads.
 * :func:`settings_problems` checks the backup role's settings, one sentence per problem.
 
@@ -37,6 +41,9 @@ BACKUP_TYPES = ("full", "diff", "incr")
 COMPRESS_TYPES = ("zst", "lz4", "gz", "bz2", "none")
 STANZA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 MIN_PASSPHRASE = 20
+S3_URI_STYLES = ("host", "path")
+S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+S3_SETTINGS = ("s3_endpoint", "s3_region", "s3_key", "s3_key_secret")
 
 
 def repository_host(topology: Topology) -> str | None:
@@ -63,6 +70,35 @@ def data_directory(topology: Topology, host: str) -> str:
     return "/var/lib/postgresql/%s/%s" % (version, cluster)
 
 
+def repositories(settings: t.Mapping[str, t.Any]) -> list[int]:
+    """The repositories of a site: 1 (the backup host), and 2 when an S3 bucket is given."""
+    return [1, 2] if str(settings.get("s3_bucket") or "") else [1]
+
+
+def s3_options(settings: t.Mapping[str, t.Any], repo: int = 2) -> dict[str, t.Any]:
+    """The options of repository ``repo`` in an S3-compatible object store (no cipher, no retention): what
+    ``pgbackrest.conf`` holds for it, and what the role's bucket check gives pgBackRest before the file is written."""
+    prefix = "repo%d" % repo
+    return {
+        "%s-type" % prefix: "s3",
+        "%s-path" % prefix: settings["s3_path"],
+        "%s-s3-bucket" % prefix: settings["s3_bucket"],
+        "%s-s3-endpoint" % prefix: settings["s3_endpoint"],
+        "%s-s3-region" % prefix: settings["s3_region"],
+        "%s-s3-key" % prefix: settings["s3_key"],
+        "%s-s3-key-secret" % prefix: settings["s3_key_secret"],
+        "%s-s3-uri-style" % prefix: settings["s3_uri_style"],
+        "%s-storage-port" % prefix: int(settings["s3_port"]),
+        "%s-storage-verify-tls" % prefix: "y",
+    }
+
+
+def s3_environment(settings: t.Mapping[str, t.Any]) -> dict[str, str]:
+    """Repository 2's options as pgBackRest reads them from its environment (``PGBACKREST_REPO2_S3_BUCKET``, ...):
+    a command can reach the bucket before any configuration names it, with the keys out of the process list."""
+    return {"PGBACKREST_%s" % option.upper().replace("-", "_"): str(value) for option, value in s3_options(settings).items()}
+
+
 def _tls(prefix: str, settings: t.Mapping[str, t.Any]) -> dict[str, str]:
     return {"%s-ca-file" % prefix: settings["ca_file"], "%s-cert-file" % prefix: settings["cert_file"],
             "%s-key-file" % prefix: settings["key_file"]}
@@ -75,7 +111,9 @@ def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> di
     Every host's TLS server port is its own ``backup_tls_port`` (:meth:`Topology.port`). ``settings``: ``stanza``,
     ``ca_file``, ``cert_file``, ``key_file``,
     ``repo_path``, ``cipher_pass``, ``retention_full_days``, ``retention_archive``, ``compress_type``,
-    ``compress_level``, ``process_max``, ``spool_path``, ``log_path``, ``archive_push_timeout``.
+    ``compress_level``, ``process_max``, ``spool_path``, ``log_path``, ``archive_push_timeout``; for repository 2
+    ``s3_bucket`` (empty: none), ``s3_endpoint``, ``s3_port``, ``s3_region``, ``s3_key``, ``s3_key_secret``,
+    ``s3_path``, ``s3_uri_style``. Every repository is encrypted with ``cipher_pass`` and kept as long.
     """
     repository = repository_host(topology)
     if repository is None:
@@ -98,16 +136,19 @@ def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> di
     section: dict[str, t.Any] = {}
     clients: list[str] = []
     if is_repository:
-        glob.update({
-            "repo1-path": settings["repo_path"],
-            "repo1-cipher-type": "aes-256-cbc",
-            "repo1-cipher-pass": settings["cipher_pass"],
-            "repo1-retention-full-type": "time",
-            "repo1-retention-full": int(settings["retention_full_days"]),
-            "repo1-retention-archive-type": "diff",
-            "repo1-retention-archive": int(settings["retention_archive"]),
-            "start-fast": "y",
-        })
+        glob.update({"repo1-path": settings["repo_path"], "start-fast": "y"})
+        for repo in repositories(settings):
+            prefix = "repo%d" % repo
+            glob.update({
+                "%s-cipher-type" % prefix: "aes-256-cbc",
+                "%s-cipher-pass" % prefix: settings["cipher_pass"],
+                "%s-retention-full-type" % prefix: "time",
+                "%s-retention-full" % prefix: int(settings["retention_full_days"]),
+                "%s-retention-archive-type" % prefix: "diff",
+                "%s-retention-archive" % prefix: int(settings["retention_archive"]),
+            })
+            if repo == 2:
+                glob.update(s3_options(settings, repo))
         for index, member in enumerate(postgres, start=1):
             pg = "pg%d" % index
             section["%s-path" % pg] = data_directory(topology, member)
@@ -119,8 +160,10 @@ def config(topology: Topology, host: str, settings: t.Mapping[str, t.Any]) -> di
                 section.update(_tls("%s-host" % pg, settings))
                 clients.append(member)
     else:
-        glob.update({"repo1-host": repository, "repo1-host-type": "tls", "repo1-host-port": topology.port(repository, "backup_tls_port")})
-        glob.update(_tls("repo1-host", settings))
+        for repo in repositories(settings):
+            prefix = "repo%d-host" % repo
+            glob.update({prefix: repository, "%s-type" % prefix: "tls", "%s-port" % prefix: topology.port(repository, "backup_tls_port")})
+            glob.update(_tls(prefix, settings))
         section.update({"pg1-path": data_directory(topology, host), "pg1-port": topology.port(host, "postgresql_port"),
                         "pg1-socket-path": POSTGRESQL_SOCKET_DIR})
         clients.append(repository)
@@ -202,12 +245,38 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     for name in ("repo_path", "spool_path", "log_path"):
         if not str(settings.get(name) or "").startswith("/"):
             problems.append("backup_%s is %r; it must be an absolute path" % (name, settings.get(name)))
+    if repositories(settings) == [1, 2]:
+        problems += _s3_problems(settings)
     for kind, when in sorted((settings.get("schedule") or {}).items()):
         if kind not in BACKUP_TYPES:
             problems.append("backup_schedule has %r; its keys are the backup types %s" % (kind, ", ".join(BACKUP_TYPES)))
         elif not str(when or "").strip():
             problems.append("backup_schedule.%s is empty; give a systemd calendar expression (e.g. 'Sun 01:00'), or leave "
                             "the type out of backup_schedule" % kind)
+    return problems
+
+
+def _s3_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
+    problems = []
+    bucket = str(settings.get("s3_bucket"))
+    if not S3_BUCKET.match(bucket) or ".." in bucket:
+        problems.append("backup_s3_bucket is %r; an S3 bucket name is 3-63 lowercase letters, digits, '.' or '-', starting and "
+                        "ending with a letter or digit" % bucket)
+    missing = ["backup_%s" % name for name in S3_SETTINGS if not str(settings.get(name) or "").strip()]
+    if missing:
+        problems.append("backup_s3_bucket is set, so repository 2 is in an object store; %s must be set too (the keys from the "
+                        "vault)" % ", ".join(missing))
+    if settings.get("s3_uri_style") not in S3_URI_STYLES:
+        problems.append("backup_s3_uri_style is %r; it must be host (the bucket in the host name, as AWS serves it) or path "
+                        "(the bucket in the path, as most self-hosted stores do)" % (settings.get("s3_uri_style"),))
+    if not str(settings.get("s3_path") or "").startswith("/"):
+        problems.append("backup_s3_path is %r; it must start with / (the repository's prefix in the bucket)" % (settings.get("s3_path"),))
+    problem = _positive(settings, "s3_port", "backup_s3_port", 65535)
+    if problem:
+        problems.append(problem)
+    if "://" in str(settings.get("s3_endpoint") or "") or ":" in str(settings.get("s3_endpoint") or ""):
+        problems.append("backup_s3_endpoint is %r; give the host name only (pgBackRest speaks HTTPS; the port is backup_s3_port)"
+                        % (settings.get("s3_endpoint"),))
     return problems
 
 
@@ -247,6 +316,17 @@ def _utc(moment: t.Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if moment.microsecond else "") + "+00")
 
 
+def _repo_key(backup: t.Mapping[str, t.Any]) -> int:
+    """The repository ``backup`` (an entry of info's ``backup`` list) is in (1 when info does not say)."""
+    return int((backup.get("database") or {}).get("repo-key") or 1)
+
+
+def _nearest(backups: list[t.Mapping[str, t.Any]]) -> t.Mapping[str, t.Any]:
+    """The newest of ``backups`` (sorted by their end) in the first repository that holds one of them."""
+    first = min(_repo_key(backup) for backup in backups)
+    return [backup for backup in backups if _repo_key(backup) == first][-1]
+
+
 def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any = None, latest: bool = False,
                    now: float | None = None) -> dict[str, t.Any]:
     """What ``pgbackrest restore`` is given to bring a cluster to one point, judged against the repository before
@@ -255,26 +335,34 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
     ``stanza`` is the stanza's entry of ``pgbackrest info --output=json``. Exactly one of ``time`` (see
     :func:`parse_time`), ``lsn`` (``X/Y``) or ``latest`` (the end of the archived WAL). The backup set is the newest
     one that finished before the target (a time before the oldest backup finished, or after ``now``, is refused).
-    Returns ``type``, ``target`` (as pgBackRest is given it), ``set`` (a backup label), ``args`` (restore's options)
+    With two repositories the set comes from the first one that holds one (repository 1, on the backup host, is
+    the nearer). Returns ``type``, ``target`` (as pgBackRest is given it), ``set`` (a backup label), ``repo`` (its
+    repository), ``args`` (restore's options)
     and ``problems`` (one sentence each; nothing may be stopped unless it is empty)."""
-    answer: dict[str, t.Any] = {"type": "", "target": "", "set": "", "args": [], "problems": []}
+    answer: dict[str, t.Any] = {"type": "", "target": "", "set": "", "repo": 0, "args": [], "problems": []}
     problems = answer["problems"]
     chosen = [name for name, value in (("a time", time), ("an LSN", lsn), ("the latest point", latest)) if value]
     if len(chosen) != 1:
         problems.append("give one restore target - a time (--to-time), an LSN (--to-lsn) or --latest; %s" % (
             "none was given" if not chosen else "%s were given" % " and ".join(chosen)))
         return answer
-    status = (stanza.get("status") or {}) if isinstance(stanza, t.Mapping) else {}
-    backups = [backup for backup in (stanza.get("backup") or [] if isinstance(stanza, t.Mapping) else [])
-               if not backup.get("error")]
-    if int(status.get("code", -1)) != 0 or not backups:
+    stanza = stanza if isinstance(stanza, t.Mapping) else {}
+    status = stanza.get("status") or {}
+    # With several repositories the stanza's status is theirs combined ("different across repos" when one has no
+    # backup yet or does not answer): the backups of each repository that answers ok count.
+    good = {int(repo.get("key", 0)) for repo in stanza.get("repo") or [] if int((repo.get("status") or {}).get("code", -1)) == 0}
+    backups = [backup for backup in stanza.get("backup") or []
+               if not backup.get("error") and (_repo_key(backup) in good if stanza.get("repo") else int(status.get("code", -1)) == 0)]
+    if not backups:
         problems.append("the repository has no backup to restore from (pgBackRest: %s)" % (
             stanza.get("error") or status.get("message") or "no such stanza"))
         return answer
     backups.sort(key=lambda backup: backup["timestamp"]["stop"])
     now = _time.time() if now is None else float(now)
     if latest:
-        answer.update(type="default", target="latest", set=backups[-1]["label"], args=["--type=default"])
+        newest = _nearest(backups)
+        answer.update(type="default", target="latest", set=newest["label"], repo=_repo_key(newest),
+                      args=["--type=default", "--repo=%d" % _repo_key(newest)])
         return answer
     if time:
         try:
@@ -290,7 +378,7 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
             problems.append("restore time %s is before the oldest backup finished (%s, %s): the repository cannot go back "
                             "that far" % (_utc(moment), backups[0]["label"], _utc(backups[0]["timestamp"]["stop"])))
         else:
-            answer.update(type="time", target=_utc(moment), set=eligible[-1]["label"])
+            answer.update(type="time", target=_utc(moment), set=_nearest(eligible)["label"], repo=_repo_key(_nearest(eligible)))
     else:
         text = str(lsn).strip()
         if not RESTORE_LSN.match(text):
@@ -301,8 +389,8 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
             problems.append("restore LSN %s is before the end of the oldest backup (%s, LSN %s): the repository cannot go back "
                             "that far" % (text.upper(), backups[0]["label"], backups[0]["lsn"]["stop"]))
         else:
-            answer.update(type="lsn", target=text.upper(), set=eligible[-1]["label"])
+            answer.update(type="lsn", target=text.upper(), set=_nearest(eligible)["label"], repo=_repo_key(_nearest(eligible)))
     if not problems:
         answer["args"] = ["--type=%s" % answer["type"], "--target=%s" % answer["target"], "--target-action=promote",
-                          "--set=%s" % answer["set"]]
+                          "--set=%s" % answer["set"], "--repo=%d" % answer["repo"]]
     return answer

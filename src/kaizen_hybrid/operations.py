@@ -203,6 +203,10 @@ DRILL = _register(
         "A restore drill: the newest backup restored into a scratch instance on the backup host up to a restore point "
         "the primary notes, every table's row count compared with the primary's, the restore time reported, the scratch "
         "instance removed. Production is not touched; safe to run on a schedule.",
+        params=(
+            OperationParam("repo", "backup_drill_repo", "The repository to restore from: 1 on the backup host (the default) "
+                           "or 2 in the object store.", type=int),
+        ),
     )
 )
 

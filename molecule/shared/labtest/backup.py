@@ -26,6 +26,27 @@ from labtest.runs import failure_text
 # Opens an encrypted copy (a Redis snapshot, a logical dump) on the backup host, to standard output.
 OPEN = "openssl enc -d -aes-256-cbc -pbkdf2 -pass file:/etc/kaizen/backup/passphrase"
 
+# Run on the object store's host (molecule/shared/s3.yml) with the server's own boto3: every object under the
+# repository's prefix read whole; prints how many there are, those holding the marker, and the first bytes of the
+# stanza's backup.info. Arguments: endpoint, CA file, bucket, prefix, key, marker, stanza.
+S3_SCAN = """
+import json, sys
+import boto3
+endpoint, ca, bucket, prefix, key, marker, stanza = sys.argv[1:8]
+client = boto3.client("s3", endpoint_url=endpoint, verify=ca, aws_access_key_id=key, aws_secret_access_key="unused",
+                      region_name="us-east-1")
+found, count, head = [], 0, ""
+for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.strip("/") + "/"):
+    for item in page.get("Contents", []):
+        count += 1
+        body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        if marker.encode() in body:
+            found.append(item["Key"])
+        if item["Key"].endswith("/backup/%s/backup.info" % stanza):
+            head = body[:8].decode("latin-1")
+print(json.dumps({"objects": count, "with_marker": found, "backup_info_head": head}))
+"""
+
 
 class BackupTests:
     def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, runner: t.Any, lab: t.Any, pg: t.Any, monitoring: t.Any,
@@ -37,6 +58,8 @@ class BackupTests:
         self.stanza: str = settings["stanza"]
         self.repo_path: str = settings["repo_path"]
         self.data_dir: str = settings["data_dir"]
+        self.repos: list[int] = [int(repo) for repo in settings.get("repos") or [1]]
+        self.s3: t.Mapping[str, str] = settings.get("s3") or {}
         self.report, self.runner, self.lab, self.pg, self.monitoring, self.app = report, runner, lab, pg, monitoring, app
 
     # helpers ------------------------------------------------------------------
@@ -63,9 +86,11 @@ class BackupTests:
         after_info = self.info()
         after = self.labels(after_info)
         added = [backup for backup in after_info.get("backup") or [] if backup["label"] not in before]
-        self.report.check(run.returncode == 0 and [backup["type"] for backup in added] == [kind],
-                          "kaizen-hybrid backup --type %s takes one %s backup (exit %d in %.1f s; added %s) %s" % (
-                              kind, kind, run.returncode, run.elapsed, [backup["label"] for backup in added], failure_text(run.events)))
+        into = sorted(int((backup.get("database") or {}).get("repo-key", 1)) for backup in added)
+        self.report.check(run.returncode == 0 and [backup["type"] for backup in added] == [kind] * len(self.repos) and into == self.repos,
+                          "kaizen-hybrid backup --type %s takes one %s backup into each repository %s (exit %d in %.1f s; added %s into %s) %s" % (
+                              kind, kind, self.repos, run.returncode, run.elapsed, [backup["label"] for backup in added], into,
+                              failure_text(run.events)))
         return after
 
     def verify(self, when: str) -> None:
@@ -84,9 +109,10 @@ class BackupTests:
         and a bad type change nothing; no plaintext in the repository."""
         report = self.report
         info = self.info()
-        report.check((info.get("status") or {}).get("code") == 0 and any(backup["type"] == "full" for backup in info.get("backup") or []),
-                     "the converge created stanza %s and took a full backup (%s, %s)" % (
-                         self.stanza, (info.get("status") or {}).get("message"), self.labels(info)))
+        fulls = sorted(int((backup.get("database") or {}).get("repo-key", 1)) for backup in info.get("backup") or [] if backup["type"] == "full")
+        report.check((info.get("status") or {}).get("code") == 0 and fulls == self.repos,
+                     "the converge created stanza %s and took a full backup into each repository %s (%s, %s in %s)" % (
+                         self.stanza, self.repos, (info.get("status") or {}).get("message"), self.labels(info), fulls))
         timers = self.lab.exec(self.host, "systemctl", "is-active", "kaizen-backup-full.timer", "kaizen-backup-diff.timer")
         report.check(timers.stdout.split() == ["active", "active"], "the full and differential backup timers run (%s)" % timers.stdout.split())
 
@@ -134,6 +160,9 @@ class BackupTests:
                      "no file of the repository holds the marker in plain text (grep exit %d over %d files)" % (
                          in_repository.returncode, len(files.stdout.split())))
 
+        if self.s3.get("host"):
+            self.s3_holds_no_plaintext(marker)
+
         newest = max(backup["timestamp"]["stop"] for backup in self.info().get("backup") or [{"timestamp": {"stop": 0}}])
 
         def published() -> bool:
@@ -142,6 +171,30 @@ class BackupTests:
         report.check(self.lab.wait_for("Prometheus to scrape the newest backup's time", published, 90, interval=5),
                      "Prometheus has the newest backup's time from %s (%d)" % (self.host, newest))
         self.verify("after the backup")
+
+    def s3_holds_no_plaintext(self, marker: str) -> None:
+        """Repository 2 in the object store: no object holds the marker, its backup.info is encrypted, and a bucket that
+        does not exist is refused by the converge before pgbackrest.conf changes."""
+        s3, report = self.s3, self.report
+        scan = self.lab.exec(s3["host"], "env", "PYTHONPATH=/opt/kaizen-lab-s3", "python3", "-c", S3_SCAN, s3["endpoint"],
+                             "/etc/kaizen/pki/ca.crt", s3["bucket"], s3["path"], s3["key"], marker, self.stanza, timeout=300)
+        try:
+            found = json.loads(scan.stdout)
+        except ValueError:
+            found = {"objects": 0, "with_marker": ["unreadable: %s" % (scan.stderr or scan.stdout)[-300:]], "backup_info_head": ""}
+        self.report.figure("s3_objects", found["objects"])
+        report.check(found["objects"] > 10 and not found["with_marker"] and found["backup_info_head"] == "Salted__",
+                     "no object of the S3 bucket %s holds the marker in plain text, and its backup.info is encrypted (%d objects; with "
+                     "the marker: %s; backup.info starts %r)" % (s3["bucket"], found["objects"], found["with_marker"][:3],
+                                                                 found["backup_info_head"]))
+        conf = "/etc/pgbackrest.conf"
+        before = self.lab.exec(self.host, "sha256sum", conf).stdout
+        run = self.runner.cli("deploy", "--tags", "backup", "--limit", self.host, "-e", json.dumps({"backup_s3_bucket": "kaizen-no-such-bucket"}))
+        said = failure_text(run.events)
+        report.check(run.returncode != 0 and "kaizen-no-such-bucket" in said and "NoSuchBucket" in said and "Nothing was changed" in said
+                     and self.lab.exec(self.host, "sha256sum", conf).stdout == before,
+                     "a converge naming an S3 bucket that does not exist is refused before pgbackrest.conf changes (exit %d) %s" % (
+                         run.returncode, said))
 
     def after_switchover(self) -> None:
         """After the switchovers and failovers of the PostgreSQL tests: WAL of the current primary's timeline reaches the
@@ -157,12 +210,15 @@ class BackupTests:
         self.backup("diff", "backup_diff_after_switchover")
 
     def drill(self) -> None:
-        """``kaizen-hybrid drill`` under a steady load of reads and writes through the load balancer: it passes, every
-        row count of the restored app database equals the primary's at the restore point, the scratch instance is gone,
-        and no request failed (a goal). Figures: the drill's seconds, its restore and recovery seconds, tables and rows."""
+        """``kaizen-hybrid drill --repo N`` (the object store's repository when the site has one) under a steady load of
+        reads and writes through the load balancer: it passes, every row count of the restored app database equals the
+        primary's at the restore point, the scratch instance is gone, and no request failed (a goal). Figures: the drill's
+        seconds, its restore and recovery seconds, tables and rows."""
         report = self.report
         primary = self.pg.primary()
-        run, load, _finished = self.app.under_load(report, "drill", "drill", workers=2, rate=10)
+        # From the object store when the site has one (the restore and dr tests restore from repository 1).
+        repo = max(self.repos)
+        run, load, _finished = self.app.under_load(report, "drill", "drill", "--repo", str(repo), workers=2, rate=10)
         summary = load.summary()
         result = self.lab.exec(self.host, "cat", "/var/lib/kaizen-backup/drill.json")
         try:
@@ -175,9 +231,10 @@ class BackupTests:
         report.goal("failed_requests_during_drill", len(load.failures), 0,
                     "failed requests through the LB during the restore drill (%s)" % load.failures[:5])
         report.check(summary["by_method"].get("POST", {}).get("ok", 0) > 10, "the load wrote during the drill (%s)" % summary["by_method"])
-        report.check(run.returncode == 0 and drill.get("differences") == [] and int(drill.get("tables") or 0) >= 2,
-                     "kaizen-hybrid drill restores the newest backup and every row count equals the primary's (exit %d; %s) %s" % (
-                         run.returncode, drill, failure_text(run.events)))
+        report.check(run.returncode == 0 and drill.get("differences") == [] and int(drill.get("tables") or 0) >= 2
+                     and int(drill.get("repo") or 0) == repo,
+                     "kaizen-hybrid drill --repo %d restores the newest backup of repository %d and every row count equals the primary's "
+                     "(exit %d; %s) %s" % (repo, repo, run.returncode, drill, failure_text(run.events)))
         report.check(self.lab.exec(self.host, "test", "-e", self.drill_dir).returncode == 1,
                      "the drill removed its scratch instance (%s)" % self.drill_dir)
         report.check(self.pg.primary() == primary and self.pg.all_streaming(primary, 30),
@@ -302,9 +359,14 @@ class BackupTests:
         self.lab.exec(self.host, "runuser", "-u", "postgres", "--", "pgbackrest", "--stanza=" + self.stanza, "check", timeout=120)
         writer = pg.start_writer("dr_probe", "dr")
         time.sleep(20)
+        # Everything but the postmaster.pid a server killed with its host leaves behind (pgBackRest will not restore
+        # over one; the restore removes it once pg_ctl says no server runs). The units are stopped too, so that systemd
+        # does not restart them, and postgresql@'s stop removes a stale file: it is put back, as a power cut leaves it.
         units = "patroni@15-main postgresql@15-main"
-        lose = ("systemctl kill --signal=KILL %s; systemctl stop %s; pkill -KILL -u postgres -x postgres; rm -rf %s"
-                % (units, units, self.data_dir))
+        pid, kept = self.data_dir + "/postmaster.pid", "/run/kaizen-dr-postmaster.pid"
+        lose = ("cp -p %s %s; systemctl kill --signal=KILL %s; systemctl stop %s; pkill -KILL -u postgres -x postgres; "
+                "find %s -mindepth 1 -maxdepth 1 -not -name postmaster.pid -exec rm -rf {} +; test -e %s || mv %s %s"
+                % (pid, kept, units, units, self.data_dir, pid, kept, pid))
         moment = writer.clock()
         for host in pg.hosts:
             self.lab.exec(host, "sh", "-c", lose, timeout=60)
@@ -312,7 +374,9 @@ class BackupTests:
         writer.stop()
         acknowledged = len(writer.acked)
         report.check(not any(self.lab.exec(host, "test", "-e", self.data_dir + "/PG_VERSION").returncode == 0 for host in pg.hosts)
-                     and pg.primary() is None, "every PostgreSQL host lost its data (%s)" % ", ".join(pg.hosts))
+                     and all(self.lab.exec(host, "test", "-e", self.data_dir + "/postmaster.pid").returncode == 0 for host in pg.hosts)
+                     and pg.primary() is None,
+                     "every PostgreSQL host lost its data, a stale postmaster.pid left behind (%s)" % ", ".join(pg.hosts))
 
         run = self.runner.cli("dr")
         report.figure("dr_seconds", round(run.elapsed, 1))

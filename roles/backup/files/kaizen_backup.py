@@ -4,16 +4,19 @@
 # Managed by kaizen.hybrid.backup: /usr/local/lib/kaizen-hybrid/kaizen_backup.py on the backup host.
 """Run a pgBackRest backup, or copy a Redis snapshot, and publish what is kept for Prometheus.
 
-    python3 kaizen_backup.py --stanza S run --type full|diff|incr   a backup now (the timers' unit runs this), then the metrics
+    python3 kaizen_backup.py --stanza S [--repo N ...] run --type full|diff|incr
+                                                                   a backup now into each repository, then the metrics
     python3 kaizen_backup.py --stanza S metrics                     the metrics only
     python3 kaizen_backup.py --stanza S info                        the stanza in the repository, one JSON object
     python3 kaizen_backup.py redis --config FILE                   a Redis RDB snapshot, encrypted, then its metrics
     python3 kaizen_backup.py dump --config FILE                    a logical dump (pg_dump -Fc), encrypted, then its metrics
 
-The metrics go to node_exporter's textfile directory (written to a temporary file, then renamed):
-the last successful backup of the stanza (0 when it has none, so that the age alert fires), and per type
-its time, duration and size in the repository, and the failed runs counted since the host was set up
-(kept in a state file). pgBackRest runs as the repository's owner; this script runs as root.
+The metrics go to node_exporter's textfile directory (written to a temporary file, then renamed), per
+repository (``repo`` label; ``--repo`` names them, 1 by default): the last successful backup of the stanza
+(0 when it has none, so that the age alert fires), and per type its time, duration and size in the
+repository, and the failed runs counted since the host was set up (kept in a state file). A backup runs
+into each repository in turn (pgBackRest backs up one repository per run); one that fails does not stop
+the next. pgBackRest runs as the repository's owner; this script runs as root.
 
 The Redis snapshot is taken with ``redis-cli --rdb`` from the first server of the list that answers (a
 replica first: the master is spared the fork when it can be), checked (an RDB file starts with REDIS),
@@ -50,13 +53,21 @@ def _labels(**labels):
                              for name, value in sorted(labels.items()))
 
 
-def latest_by_type(info, stanza):
-    """The newest backup of each type in ``pgbackrest info --output=json`` for ``stanza``: {type: backup}."""
+def repo_key(backup):
+    """The repository an entry of info's ``backup`` list is in (1 when info does not say)."""
+    return int((backup.get("database") or {}).get("repo-key") or 1)
+
+
+def latest_by_type(info, stanza, repo=1):
+    """The newest backup of each type in ``pgbackrest info --output=json`` for ``stanza`` in repository ``repo``:
+    {type: backup}."""
     latest = {}
     for entry in info or []:
         if entry.get("name") != stanza:
             continue
         for backup in entry.get("backup") or []:
+            if repo_key(backup) != repo:
+                continue
             kind = backup.get("type")
             stop = (backup.get("timestamp") or {}).get("stop") or 0
             if kind in TYPES and stop >= ((latest.get(kind) or {}).get("timestamp") or {}).get("stop", -1):
@@ -64,51 +75,58 @@ def latest_by_type(info, stanza):
     return latest
 
 
-def stanza_status(info, stanza):
-    """pgBackRest's status code of ``stanza`` (0 ok, 1 missing stanza path, 2 no valid backups, ...), or -1 when
-    the stanza is not in ``info``."""
+def stanza_status(info, stanza, repo=1):
+    """pgBackRest's status code of ``stanza`` in repository ``repo`` (0 ok, 1 missing stanza path, 2 no valid
+    backups, ...; the stanza's own code when info lists no repositories), or -1 when the stanza is not in ``info``."""
     for entry in info or []:
         if entry.get("name") == stanza:
-            return int((entry.get("status") or {}).get("code", -1))
+            for repository in entry.get("repo") or []:
+                if int(repository.get("key", 0)) == repo:
+                    return int((repository.get("status") or {}).get("code", -1))
+            return int((entry.get("status") or {}).get("code", -1)) if not entry.get("repo") else -1
     return -1
 
 
-def render_metrics(stanza, info, failures):
-    """The textfile of ``stanza`` from pgBackRest's ``info`` and the failed runs per type (``failures``)."""
-    latest = latest_by_type(info, stanza)
-    stops = [backup["timestamp"]["stop"] for backup in latest.values()]
-    lines = [
-        "# HELP kaizen_backup_last_success_timestamp_seconds When the newest backup in the repository finished (Unix time, 0: none).",
-        "# TYPE kaizen_backup_last_success_timestamp_seconds gauge",
-        "kaizen_backup_last_success_timestamp_seconds%s %d" % (_labels(stanza=stanza), max(stops) if stops else 0),
-        "# HELP kaizen_backup_stanza_status pgBackRest's status code of the stanza (0 ok; -1 not found).",
-        "# TYPE kaizen_backup_stanza_status gauge",
-        "kaizen_backup_stanza_status%s %d" % (_labels(stanza=stanza), stanza_status(info, stanza)),
-        "# HELP kaizen_backup_type_last_success_timestamp_seconds When the newest backup of the type finished (Unix time).",
-        "# TYPE kaizen_backup_type_last_success_timestamp_seconds gauge",
-    ]
-    for kind in TYPES:
-        if kind in latest:
-            lines.append("kaizen_backup_type_last_success_timestamp_seconds%s %d"
-                         % (_labels(stanza=stanza, type=kind), latest[kind]["timestamp"]["stop"]))
-    lines += ["# HELP kaizen_backup_duration_seconds How long the newest backup of the type took.",
-              "# TYPE kaizen_backup_duration_seconds gauge"]
-    for kind in TYPES:
-        if kind in latest:
-            stamp = latest[kind]["timestamp"]
-            lines.append("kaizen_backup_duration_seconds%s %d" % (_labels(stanza=stanza, type=kind), stamp["stop"] - stamp["start"]))
-    lines += ["# HELP kaizen_backup_repository_size_bytes What the newest backup of the type adds to the repository "
-              "(compressed, encrypted).",
-              "# TYPE kaizen_backup_repository_size_bytes gauge"]
-    for kind in TYPES:
-        if kind in latest:
-            repository = (latest[kind].get("info") or {}).get("repository") or {}
-            lines.append("kaizen_backup_repository_size_bytes%s %d"
-                         % (_labels(stanza=stanza, type=kind), repository.get("delta", repository.get("size", 0))))
-    lines += ["# HELP kaizen_backup_failures_total Backup runs that failed, by type.",
-              "# TYPE kaizen_backup_failures_total counter"]
-    for kind in TYPES:
-        lines.append("kaizen_backup_failures_total%s %d" % (_labels(stanza=stanza, type=kind), int(failures.get(kind, 0))))
+def repo_summary(entry):
+    """Each repository of the stanza ``entry`` of ``info``: {key: {code, message, backups}} (the number of its
+    valid backups), what the role decides from (which repositories need the stanza, which the first backup)."""
+    summary = {}
+    for repository in entry.get("repo") or []:
+        key = int(repository.get("key", 0))
+        status = repository.get("status") or {}
+        summary[str(key)] = {"code": int(status.get("code", -1)), "message": " ".join(str(status.get("message", "")).split()),
+                             "backups": sum(1 for backup in entry.get("backup") or [] if repo_key(backup) == key and not backup.get("error"))}
+    return summary
+
+
+def render_metrics(stanza, info, failures, repos=(1,)):
+    """The textfile of ``stanza`` from pgBackRest's ``info`` and the failed runs per repository and type
+    (``failures``: {"1": {type: count}}), one set of series per repository of ``repos``."""
+    series = {name: [] for name in ("last", "status", "type_last", "duration", "size", "failures")}
+    for repo in repos:
+        latest = latest_by_type(info, stanza, repo)
+        stops = [backup["timestamp"]["stop"] for backup in latest.values()]
+        labels = dict(stanza=stanza, repo=repo)
+        series["last"].append("kaizen_backup_last_success_timestamp_seconds%s %d" % (_labels(**labels), max(stops) if stops else 0))
+        series["status"].append("kaizen_backup_stanza_status%s %d" % (_labels(**labels), stanza_status(info, stanza, repo)))
+        for kind in TYPES:
+            typed = _labels(type=kind, **labels)
+            if kind in latest:
+                stamp = latest[kind]["timestamp"]
+                repository = (latest[kind].get("info") or {}).get("repository") or {}
+                series["type_last"].append("kaizen_backup_type_last_success_timestamp_seconds%s %d" % (typed, stamp["stop"]))
+                series["duration"].append("kaizen_backup_duration_seconds%s %d" % (typed, stamp["stop"] - stamp["start"]))
+                series["size"].append("kaizen_backup_repository_size_bytes%s %d" % (typed, repository.get("delta", repository.get("size", 0))))
+            series["failures"].append("kaizen_backup_failures_total%s %d" % (typed, int((failures.get(str(repo)) or {}).get(kind, 0))))
+    lines = []
+    for key, name, kind, text in (
+            ("last", "kaizen_backup_last_success_timestamp_seconds", "gauge", "When the newest backup in the repository finished (Unix time, 0: none)."),
+            ("status", "kaizen_backup_stanza_status", "gauge", "pgBackRest's status code of the stanza in the repository (0 ok; -1 not found)."),
+            ("type_last", "kaizen_backup_type_last_success_timestamp_seconds", "gauge", "When the newest backup of the type finished (Unix time)."),
+            ("duration", "kaizen_backup_duration_seconds", "gauge", "How long the newest backup of the type took."),
+            ("size", "kaizen_backup_repository_size_bytes", "gauge", "What the newest backup of the type adds to the repository (compressed, encrypted)."),
+            ("failures", "kaizen_backup_failures_total", "counter", "Backup runs that failed, by repository and type.")):
+        lines += ["# HELP %s %s" % (name, text), "# TYPE %s %s" % (name, kind)] + series[key]
     return "\n".join(lines) + "\n"
 
 
@@ -127,12 +145,16 @@ def write_atomically(path, text, mode=0o644):
 
 
 def read_state(path):
+    """The runner's state: failed backup runs per repository and type ({"failures": {"1": {type: count}}}; a state
+    written before there were repositories counts for repository 1), and the copies' own."""
     try:
         with open(path) as stream:
             state = json.load(stream)
     except FileNotFoundError:
         return {"failures": {}}
-    state.setdefault("failures", {})
+    failures = state.setdefault("failures", {})
+    if any(kind in TYPES for kind in failures):
+        state["failures"] = {"1": failures}
     return state
 
 
@@ -180,14 +202,14 @@ def info_main(options):
     (pgBackRest's error when it failed, else why the stanza is not ok; empty when it is)."""
     rc, info, message = read_info(options.stanza, options.user)
     entry = next((item for item in info if isinstance(item, dict) and item.get("name") == options.stanza), {})
-    print(json.dumps(dict(entry, rc=rc, error=message or stanza_problem(entry)), sort_keys=True))
+    print(json.dumps(dict(entry, rc=rc, error=message or stanza_problem(entry), repos=repo_summary(entry)), sort_keys=True))
     return 0
 
 
 def publish(options, state):
     rc, info, _message = read_info(options.stanza, options.user)
     write_atomically(os.path.join(options.textfile_dir, "kaizen_backup.prom"),
-                     render_metrics(options.stanza, info, state["failures"]))
+                     render_metrics(options.stanza, info, state["failures"], options.repo or [1]))
     return rc
 
 
@@ -349,9 +371,12 @@ def main(argv=None):
     parser.add_argument("--user", default="postgres", help="the repository's owner, who runs pgBackRest")
     parser.add_argument("--textfile-dir", default="/var/lib/prometheus/node-exporter")
     parser.add_argument("--state-file", default="/var/lib/kaizen-backup/state.json")
+    parser.add_argument("--repo", type=int, action="append", help="a repository of the stanza (repeat for each; default 1)")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="a backup now, then the metrics")
     run.add_argument("--type", choices=TYPES, default="diff")
+    run.add_argument("--only", dest="run_repo", type=int, action="append",
+                     help="back up only into this repository (repeat; default: every --repo)")
     commands.add_parser("metrics", help="the metrics only")
     commands.add_parser("info", help="what the repository holds of the stanza, as one JSON object (rc, error); changes nothing")
     redis = commands.add_parser("redis", help="a Redis snapshot, encrypted, then its metrics")
@@ -367,13 +392,16 @@ def main(argv=None):
         return copy_main(options, state)
     rc = 0
     if options.command == "run":
-        started = time.monotonic()
-        rc = pgbackrest(["--stanza=%s" % options.stanza, "--type=%s" % options.type, "backup"], options.user).returncode
-        print("kaizen-backup: %s backup of stanza %s %s after %.1f s" % (
-            options.type, options.stanza, "succeeded" if rc == 0 else "FAILED (rc %d)" % rc, time.monotonic() - started))
-        if rc != 0:
-            state["failures"][options.type] = int(state["failures"].get(options.type, 0)) + 1
-            save_state(options.state_file, state)
+        for repo in options.run_repo or options.repo or [1]:
+            started = time.monotonic()
+            result = pgbackrest(["--stanza=%s" % options.stanza, "--type=%s" % options.type, "--repo=%d" % repo, "backup"], options.user).returncode
+            print("kaizen-backup: %s backup of stanza %s into repository %d %s after %.1f s" % (
+                options.type, options.stanza, repo, "succeeded" if result == 0 else "FAILED (rc %d)" % result, time.monotonic() - started))
+            if result != 0:
+                counts = state["failures"].setdefault(str(repo), {})
+                counts[options.type] = int(counts.get(options.type, 0)) + 1
+                save_state(options.state_file, state)
+                rc = rc or result
     info_rc = publish(options, state)
     return rc or info_rc
 

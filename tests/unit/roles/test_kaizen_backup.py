@@ -43,24 +43,48 @@ def _metrics(text):
 
 
 def test_the_newest_backup_of_each_type_its_duration_and_size():
-    metrics = _metrics(_script().render_metrics("kaizen", INFO, {"diff": 2}))
-    assert metrics['kaizen_backup_last_success_timestamp_seconds{stanza="kaizen"}'] == 3502
-    assert metrics['kaizen_backup_type_last_success_timestamp_seconds{stanza="kaizen",type="full"}'] == 3060
-    assert metrics['kaizen_backup_duration_seconds{stanza="kaizen",type="full"}'] == 60
-    assert metrics['kaizen_backup_repository_size_bytes{stanza="kaizen",type="full"}'] == 8192
-    assert metrics['kaizen_backup_duration_seconds{stanza="kaizen",type="incr"}'] == 2
-    assert metrics['kaizen_backup_failures_total{stanza="kaizen",type="diff"}'] == 2
-    assert metrics['kaizen_backup_failures_total{stanza="kaizen",type="full"}'] == 0
-    assert metrics['kaizen_backup_stanza_status{stanza="kaizen"}'] == 0
+    metrics = _metrics(_script().render_metrics("kaizen", INFO, {"1": {"diff": 2}}))
+    assert metrics['kaizen_backup_last_success_timestamp_seconds{repo="1",stanza="kaizen"}'] == 3502
+    assert metrics['kaizen_backup_type_last_success_timestamp_seconds{repo="1",stanza="kaizen",type="full"}'] == 3060
+    assert metrics['kaizen_backup_duration_seconds{repo="1",stanza="kaizen",type="full"}'] == 60
+    assert metrics['kaizen_backup_repository_size_bytes{repo="1",stanza="kaizen",type="full"}'] == 8192
+    assert metrics['kaizen_backup_duration_seconds{repo="1",stanza="kaizen",type="incr"}'] == 2
+    assert metrics['kaizen_backup_failures_total{repo="1",stanza="kaizen",type="diff"}'] == 2
+    assert metrics['kaizen_backup_failures_total{repo="1",stanza="kaizen",type="full"}'] == 0
+    assert metrics['kaizen_backup_stanza_status{repo="1",stanza="kaizen"}'] == 0
 
 
 def test_a_stanza_without_backups_or_unknown_publishes_zero_so_that_the_age_alert_fires():
     script = _script()
     for info in ([], None, [{"name": "kaizen", "status": {"code": 2, "message": "no valid backups"}, "backup": []}]):
         metrics = _metrics(script.render_metrics("kaizen", info, {}))
-        assert metrics['kaizen_backup_last_success_timestamp_seconds{stanza="kaizen"}'] == 0
+        assert metrics['kaizen_backup_last_success_timestamp_seconds{repo="1",stanza="kaizen"}'] == 0
         assert not [name for name in metrics if name.startswith("kaizen_backup_duration_seconds")]
-    assert _metrics(script.render_metrics("kaizen", [], {}))['kaizen_backup_stanza_status{stanza="kaizen"}'] == -1
+    assert _metrics(script.render_metrics("kaizen", [], {}))['kaizen_backup_stanza_status{repo="1",stanza="kaizen"}'] == -1
+
+
+def _two_repositories():
+    """INFO's stanza with a repository 2 (S3) holding one full backup, and each repository's status."""
+    stanza = dict(INFO[1], repo=[{"key": 1, "status": {"code": 0, "message": "ok"}}, {"key": 2, "status": {"code": 0, "message": "ok"}}])
+    s3 = dict(_backup("full", 4000, 4030, 2048), database={"id": 1, "repo-key": 2})
+    stanza["backup"] = [dict(backup, database={"id": 1, "repo-key": 1}) for backup in stanza["backup"]] + [s3]
+    return [INFO[0], stanza]
+
+
+def test_each_repository_has_its_own_series():
+    metrics = _metrics(_script().render_metrics("kaizen", _two_repositories(), {"2": {"full": 1}}, repos=[1, 2]))
+    assert metrics['kaizen_backup_last_success_timestamp_seconds{repo="1",stanza="kaizen"}'] == 3502
+    assert metrics['kaizen_backup_last_success_timestamp_seconds{repo="2",stanza="kaizen"}'] == 4030
+    assert metrics['kaizen_backup_repository_size_bytes{repo="2",stanza="kaizen",type="full"}'] == 2048
+    assert 'kaizen_backup_duration_seconds{repo="2",stanza="kaizen",type="incr"}' not in metrics
+    assert metrics['kaizen_backup_failures_total{repo="2",stanza="kaizen",type="full"}'] == 1
+    assert metrics['kaizen_backup_failures_total{repo="1",stanza="kaizen",type="full"}'] == 0
+    assert metrics['kaizen_backup_stanza_status{repo="2",stanza="kaizen"}'] == 0
+    # A repository info does not list (added to the configuration, no stanza there yet) shows as not found.
+    assert _metrics(_script().render_metrics("kaizen", _two_repositories(), {}, repos=[1, 3]))[
+        'kaizen_backup_stanza_status{repo="3",stanza="kaizen"}'] == -1
+    assert _script().repo_summary(_two_repositories()[1]) == {"1": {"code": 0, "message": "ok", "backups": 4},
+                                                              "2": {"code": 0, "message": "ok", "backups": 1}}
 
 
 class _FakePgBackRest:
@@ -91,10 +115,36 @@ def test_a_failed_run_is_counted_across_runs_and_its_exit_code_kept(monkeypatch,
     monkeypatch.setattr(script.subprocess, "run", fake)
     assert script.main(argv + ["run", "--type", "full"]) == 56
     assert script.main(argv + ["run", "--type", "full"]) == 56
-    assert json.loads(state.read_text())["failures"] == {"full": 2}
-    assert _metrics(prom.read_text())['kaizen_backup_failures_total{stanza="kaizen",type="full"}'] == 2
+    assert json.loads(state.read_text())["failures"] == {"1": {"full": 2}}
+    assert _metrics(prom.read_text())['kaizen_backup_failures_total{repo="1",stanza="kaizen",type="full"}'] == 2
     backup_call = [call for call in fake.calls if call[-1] == "backup"][0]
-    assert backup_call[-4:] == ["pgbackrest", "--stanza=kaizen", "--type=full", "backup"]
+    assert backup_call[-5:] == ["pgbackrest", "--stanza=kaizen", "--type=full", "--repo=1", "backup"]
+
+
+def test_a_run_backs_up_each_repository_and_one_that_fails_does_not_stop_the_next(monkeypatch, paths):
+    argv, prom, state = paths
+    script = _script()
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        if command[-1] == "info":
+            return subprocess.CompletedProcess(command, 0, stdout=json.dumps(_two_repositories()))
+        return subprocess.CompletedProcess(command, 56 if "--repo=1" in command else 0, stdout=None)
+
+    monkeypatch.setattr(script.subprocess, "run", run)
+    # A state file from before there were repositories counts for repository 1.
+    state.parent.mkdir()
+    state.write_text(json.dumps({"failures": {"full": 3}}))
+    assert script.main(argv + ["--repo", "1", "--repo", "2", "run", "--type", "full"]) == 56
+    assert [call[-2] for call in calls if call[-1] == "backup"] == ["--repo=1", "--repo=2"]
+    assert json.loads(state.read_text())["failures"] == {"1": {"full": 4}}
+    metrics = _metrics(prom.read_text())
+    assert metrics['kaizen_backup_failures_total{repo="1",stanza="kaizen",type="full"}'] == 4
+    assert metrics['kaizen_backup_last_success_timestamp_seconds{repo="2",stanza="kaizen"}'] == 4030
+    calls.clear()
+    assert script.main(argv + ["--repo", "1", "--repo", "2", "run", "--type", "full", "--only", "2"]) == 0
+    assert [call[-2] for call in calls if call[-1] == "backup"] == ["--repo=2"]
 
 
 def test_a_good_run_and_a_metrics_refresh_leave_the_counter_and_write_the_file(monkeypatch, paths):
@@ -104,7 +154,7 @@ def test_a_good_run_and_a_metrics_refresh_leave_the_counter_and_write_the_file(m
     assert script.main(argv + ["run", "--type", "diff"]) == 0
     assert not state.exists()
     assert script.main(argv + ["metrics"]) == 0
-    assert _metrics(prom.read_text())['kaizen_backup_last_success_timestamp_seconds{stanza="kaizen"}'] == 3502
+    assert _metrics(prom.read_text())['kaizen_backup_last_success_timestamp_seconds{repo="1",stanza="kaizen"}'] == 3502
     assert [path.name for path in prom.parent.iterdir()] == ["kaizen_backup.prom"]  # no temporary file left
 
 
@@ -113,7 +163,7 @@ def test_a_repository_that_does_not_answer_publishes_zero_and_fails(monkeypatch,
     script = _script()
     monkeypatch.setattr(script.subprocess, "run", lambda argv, **kwargs: subprocess.CompletedProcess(argv, 49, stdout=""))
     assert script.main(argv + ["metrics"]) == 49
-    assert _metrics(prom.read_text())['kaizen_backup_last_success_timestamp_seconds{stanza="kaizen"}'] == 0
+    assert _metrics(prom.read_text())['kaizen_backup_last_success_timestamp_seconds{repo="1",stanza="kaizen"}'] == 0
 
 
 def test_info_is_the_stanza_with_its_exit_code(monkeypatch, paths, capsys):
@@ -126,7 +176,7 @@ def test_info_is_the_stanza_with_its_exit_code(monkeypatch, paths, capsys):
     assert not state.exists()
     monkeypatch.setattr(script.subprocess, "run", lambda argv, **kwargs: subprocess.CompletedProcess(argv, 0, stdout="[]", stderr=""))
     assert script.main(argv + ["info"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"rc": 0, "error": ""}
+    assert json.loads(capsys.readouterr().out) == {"rc": 0, "error": "", "repos": {}}
 
 
 def test_info_of_a_repository_the_passphrase_does_not_open_is_readable_json(monkeypatch, paths, capsys):
@@ -144,7 +194,7 @@ def test_info_of_a_repository_the_passphrase_does_not_open_is_readable_json(monk
     assert answer["rc"] == 29 and answer["error"].startswith("ERROR: [029]: unable to read info file") and "\ufffd" in answer["error"]
     assert "status" not in answer
     assert script.main(argv + ["metrics"]) == 29
-    assert _metrics(prom.read_text())['kaizen_backup_stanza_status{stanza="kaizen"}'] == -1
+    assert _metrics(prom.read_text())['kaizen_backup_stanza_status{repo="1",stanza="kaizen"}'] == -1
     # What pgBackRest 2.45 answers: exit 0, the stanza's status "other", the reason (with the garbage) per repository.
     reason = ("[FormatError] unable to load info file 'backup.info':\nFormatError: key/value found outside of section at line 1: "
               + garbage[-8:-2].decode("utf-8", "replace"))

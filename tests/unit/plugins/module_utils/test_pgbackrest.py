@@ -138,6 +138,49 @@ def test_each_bad_setting_is_one_sentence(change, expected):
     assert len(problems) == 1 and problems[0].startswith(expected), problems
 
 
+S3 = {"s3_bucket": "kaizen-backups", "s3_endpoint": "s3.example.test", "s3_port": 9000, "s3_region": "eu-west-1",
+      "s3_key": "AKIAEXAMPLE", "s3_key_secret": "secret" * 4, "s3_path": "/pgbackrest", "s3_uri_style": "path"}
+
+
+def test_repository_2_in_s3_is_encrypted_and_kept_as_long_and_its_keys_stay_on_the_backup_host():
+    settings = dict(SETTINGS, **S3)
+    assert pgbackrest.repositories(SETTINGS) == [1] and pgbackrest.repositories(settings) == [1, 2]
+    glob = pgbackrest.config(_site(), "mon1", settings)["global"]
+    assert (glob["repo2-type"], glob["repo2-s3-bucket"], glob["repo2-s3-endpoint"], glob["repo2-storage-port"]) == (
+        "s3", "kaizen-backups", "s3.example.test", 9000)
+    assert (glob["repo2-s3-region"], glob["repo2-s3-uri-style"], glob["repo2-path"]) == ("eu-west-1", "path", "/pgbackrest")
+    assert glob["repo2-s3-key"] == "AKIAEXAMPLE" and glob["repo2-s3-key-secret"] == "secret" * 4
+    assert glob["repo2-storage-verify-tls"] == "y"
+    assert (glob["repo2-cipher-type"], glob["repo2-cipher-pass"]) == ("aes-256-cbc", "p" * 40)
+    assert (glob["repo2-retention-full"], glob["repo2-retention-archive"]) == (30, 5)
+    assert glob["repo1-path"] == "/var/lib/pgbackrest" and "repo2-host" not in glob
+    # A PostgreSQL host pushes WAL to both through the backup host's TLS server: no key, no bucket, no passphrase.
+    db = pgbackrest.config(_site({"mon1": {"backup_tls_port": 18432}}), "db1", settings)["global"]
+    assert (db["repo2-host"], db["repo2-host-type"], db["repo2-host-port"]) == ("mon1", "tls", 18432)
+    assert db["repo2-host-cert-file"] == "/pki/host.crt" and db["repo1-host"] == "mon1"
+    assert not [option for option in db if "s3" in option or "cipher" in option or option.endswith("-path") and option.startswith("repo")]
+    # One host with everything: both repositories local.
+    one = _site(groups={"all": ["one"], "backup": ["one"], "postgres": ["one"]}, hostvars={"one": {"kaizen_address": "10.0.0.9"}})
+    assert pgbackrest.config(one, "one", settings)["global"]["repo2-type"] == "s3"
+    assert pgbackrest.settings_problems(settings) == []
+    environment = pgbackrest.s3_environment(settings)
+    assert environment["PGBACKREST_REPO2_S3_KEY_SECRET"] == "secret" * 4 and environment["PGBACKREST_REPO2_STORAGE_PORT"] == "9000"
+    assert environment["PGBACKREST_REPO2_TYPE"] == "s3" and not [name for name in environment if "CIPHER" in name]
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"s3_bucket": "Kaizen_Backups"}, "backup_s3_bucket is 'Kaizen_Backups'"),
+    ({"s3_key_secret": "", "s3_region": None}, "backup_s3_bucket is set, so repository 2 is in an object store; backup_s3_region, backup_s3_key_secret"),
+    ({"s3_uri_style": "virtual"}, "backup_s3_uri_style is 'virtual'"),
+    ({"s3_path": "pgbackrest"}, "backup_s3_path is 'pgbackrest'"),
+    ({"s3_port": 0}, "backup_s3_port is 0"),
+    ({"s3_endpoint": "https://s3.example.test"}, "backup_s3_endpoint is 'https://s3.example.test'; give the host name only"),
+])
+def test_each_bad_s3_setting_is_one_sentence(change, expected):
+    problems = pgbackrest.settings_problems(dict(SETTINGS, **dict(S3, **change)))
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
 def test_the_data_directory_defaults_are_the_postgresql_roles():
     defaults = yaml.safe_load((ROLES / "postgresql" / "defaults" / "main.yml").read_text())
     for name, value in pgbackrest.POSTGRESQL_DEFAULTS.items():
@@ -148,10 +191,10 @@ def test_the_data_directory_defaults_are_the_postgresql_roles():
 
 # --- restore targets: a repository with a full backup (finished 1000 s, LSN 0/5000100) and a diff (3000 s, 0/9000000)
 
-def _stanza(*backups, code=0):
+def _stanza(*backups, code=0, repo=1):
     return {"name": "kaizen", "status": {"code": code, "message": "ok" if code == 0 else "no valid backups"},
             "backup": [{"label": label, "timestamp": {"start": stop - 10, "stop": stop}, "lsn": {"start": "0/1", "stop": lsn},
-                        "error": False} for label, stop, lsn in backups]}
+                        "database": {"id": 1, "repo-key": repo}, "error": False} for label, stop, lsn in backups]}
 
 
 STANZA_INFO = _stanza(("20261203-000000F_20261203-000500D", 3000, "0/9000000"), ("20261203-000000F", 1000, "0/5000100"))
@@ -174,8 +217,8 @@ def test_a_time_without_offset_or_not_a_time_is_refused(text):
 
 def test_a_time_restores_from_the_newest_backup_finished_before_it():
     answer = pgbackrest.restore_target(STANZA_INFO, time="1970-01-01 01:33:20+01:00", now=5000)
-    assert answer == {"type": "time", "target": UTC_2000, "set": "20261203-000000F", "problems": [],
-                      "args": ["--type=time", "--target=" + UTC_2000, "--target-action=promote", "--set=20261203-000000F"]}
+    assert answer == {"type": "time", "target": UTC_2000, "set": "20261203-000000F", "repo": 1, "problems": [],
+                      "args": ["--type=time", "--target=" + UTC_2000, "--target-action=promote", "--set=20261203-000000F", "--repo=1"]}
     later = pgbackrest.restore_target(STANZA_INFO, time="1970-01-01 00:50:00.5Z", now=5000)
     assert later["set"] == "20261203-000000F_20261203-000500D" and later["target"] == "1970-01-01 00:50:00.500000+00"
 
@@ -188,7 +231,23 @@ def test_an_lsn_restores_from_the_newest_backup_ended_before_it():
 
 def test_latest_replays_all_archived_wal_from_the_newest_backup():
     answer = pgbackrest.restore_target(STANZA_INFO, latest=True, now=5000)
-    assert answer["args"] == ["--type=default"] and answer["set"] == "20261203-000000F_20261203-000500D" and not answer["problems"]
+    assert answer["args"] == ["--type=default", "--repo=1"] and answer["set"] == "20261203-000000F_20261203-000500D" and not answer["problems"]
+
+
+def test_with_two_repositories_the_set_comes_from_the_first_that_holds_one():
+    # Repository 2 (S3) took each backup a little after repository 1; repository 1 is the nearer.
+    repo2 = _stanza(("20261203-000010F", 1010, "0/5000200"), ("20261203-000010F_20261203-000510D", 3010, "0/9000100"), repo=2)
+    both = dict(STANZA_INFO, backup=STANZA_INFO["backup"] + repo2["backup"])
+    answer = pgbackrest.restore_target(both, time="1970-01-01 00:55:00+00", now=5000)
+    assert (answer["set"], answer["repo"]) == ("20261203-000000F_20261203-000500D", 1) and answer["args"][-1] == "--repo=1"
+    assert pgbackrest.restore_target(both, latest=True, now=5000)["args"] == ["--type=default", "--repo=1"]
+    # Repository 2 does not answer (the stanza says "different across repos"): repository 1 alone.
+    mixed = dict(both, status={"code": 4, "message": "different across repos"},
+                 repo=[{"key": 1, "status": {"code": 0, "message": "ok"}}, {"key": 2, "status": {"code": 99, "message": "other"}}])
+    assert pgbackrest.restore_target(mixed, lsn="0/9000100", now=5000)["set"] == "20261203-000000F_20261203-000500D"
+    # Only repository 2 reaches back far enough (or repository 1 was lost): from there.
+    only = pgbackrest.restore_target(dict(STANZA_INFO, backup=repo2["backup"]), lsn="0/6000000", now=5000)
+    assert (only["set"], only["repo"]) == ("20261203-000010F", 2) and "--repo=2" in only["args"]
 
 
 @pytest.mark.parametrize("stanza, target, fragment", [

@@ -18,13 +18,15 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import PORT
 
 ROLES = pathlib.Path(__file__).resolve().parents[4] / "roles"
 PORT_VARIABLE = re.compile(r"_port(_base)?$")
+# Ports of services outside the site, which no host of it publishes.
+OUTSIDE = {"backup_s3_port"}  # the object store of the backup's repository 2
 
 
 def role_port_defaults() -> dict[str, int]:
     found = {}
     for defaults in sorted(ROLES.glob("*/defaults/main.yml")):
         for name, value in (yaml.safe_load(defaults.read_text()) or {}).items():
-            if PORT_VARIABLE.search(name):
+            if PORT_VARIABLE.search(name) and name not in OUTSIDE:
                 found[name] = value
     return found
 
