@@ -92,6 +92,11 @@ def postgresql_failover_target(states: t.Mapping[str, t.Any], order: t.Any, requ
 
 
 @filter_errors
+def postgresql_failover_plan(inspected: t.Mapping[str, t.Any], order: t.Any, requested: t.Any = None, force: t.Any = False) -> dict[str, t.Any]:
+    return replication.failover_plan(plain(inspected) or {}, [str(host) for host in (order or [])], requested or None, boolean(force))
+
+
+@filter_errors
 def postgresql_switchover_ready(primary_state: t.Mapping[str, t.Any], target: str, max_lag_bytes: t.Any = 0) -> dict[str, t.Any]:
     return replication.switchover_ready(plain(primary_state) or {}, str(target), int(max_lag_bytes))
 
@@ -134,6 +139,7 @@ class FilterModule:
             "postgresql_live_primary": postgresql_live_primary,
             "postgresql_replica_action": postgresql_replica_action,
             "postgresql_failover_target": postgresql_failover_target,
+            "postgresql_failover_plan": postgresql_failover_plan,
             "postgresql_switchover_ready": postgresql_switchover_ready,
             "postgresql_restart_order": postgresql_restart_order,
             "postgresql_verify": postgresql_verify,

@@ -337,6 +337,66 @@ def failover_target(states: t.Mapping[str, t.Mapping[str, t.Any]], order: t.Sequ
     }
 
 
+FAILOVER_MODES = ("failover", "fence", "converge", "refuse")
+
+
+def failover_plan(inspected: t.Mapping[str, t.Any], order: t.Sequence[str], requested: str | None = None,
+                  force: bool = False) -> dict[str, t.Any]:
+    """What ``pg_failover.yml`` does, decided before anything changes.
+
+    ``inspected`` maps every PostgreSQL host in the play to what the role's ``inspect`` entry point read there:
+    ``{'state': <pg_replication_info result>, 'promotion': <the last promotion record, {} when none>}``; a host
+    that did not answer (lost) has no ``state`` (or no ``running`` in it). ``order`` is the inventory order.
+
+    ``mode`` is one of:
+
+    * ``failover``: no primary runs; ``choice`` (:func:`failover_target`) is promoted;
+    * ``fence``: ``force`` with a ``requested`` replica while a primary runs: it is stopped and fenced first;
+    * ``converge``: the running primary was promoted by the last failover or switchover and nothing since (its
+      timeline is the one after the record's ``timeline_before``): the others are re-pointed and rejoined;
+    * ``refuse``: ``problem`` says why - a primary that is alive, two running primaries, a requested replica that
+      is not acceptable. Nothing is changed then.
+
+    Also returns ``reachable`` and ``primaries`` (hosts, inventory order), ``states`` (the reachable hosts'),
+    ``choice`` (or None) and ``new_primary`` (the primary after the run; empty when refused)."""
+    hosts = [host for host in order if host in inspected] + sorted(host for host in inspected if host not in order)
+    states = {host: dict((inspected[host] or {}).get("state") or {}) for host in hosts}
+    reachable = [host for host in hosts if "running" in states[host]]
+    states = {host: states[host] for host in reachable}
+    primaries = [host for host in reachable if is_running_primary(states[host])]
+    plan: dict[str, t.Any] = {"mode": "refuse", "reachable": reachable, "primaries": primaries, "states": states,
+                              "choice": None, "new_primary": "", "problem": ""}
+    if len(primaries) > 1:
+        plan["problem"] = ("Split brain: %s all accept writes. Stop the wrong one(s) by hand, then run this playbook with "
+                           "-e pg_failover_target=<host>. Nothing was changed." % " and ".join(primaries))
+        return plan
+    if primaries:
+        primary = primaries[0]
+        if force and requested and requested != primary:
+            plan["mode"] = "fence"
+        else:
+            record = (inspected[primary] or {}).get("promotion") or {}
+            before, timeline = record.get("timeline_before"), _get(states[primary], "timeline")
+            if before is not None and timeline is not None and int(before) + 1 == int(timeline):
+                plan.update(mode="converge", new_primary=primary)
+                return plan
+            plan["problem"] = (
+                "%s is reachable and accepts writes (it is the running primary): a failover now would make two primaries. "
+                "For a planned change use pg_switchover.yml; if %s is broken although it runs, set -e pg_failover_force=true "
+                "-e pg_failover_target=<replica> to fence it and fail over. Nothing was changed." % (primary, primary))
+            return plan
+    else:
+        plan["mode"] = "failover"
+    try:
+        choice = failover_target({host: state for host, state in states.items() if host not in primaries}, list(order),
+                                 requested, force)
+    except ReplicationError as exc:
+        plan.update(mode="refuse", problem="%s. Nothing was changed." % exc)
+        return plan
+    plan.update(choice=choice, new_primary=choice["target"])
+    return plan
+
+
 def switchover_ready(primary_state: t.Mapping[str, t.Any], target: str, max_lag_bytes: int = 0) -> dict[str, t.Any]:
     """Check a planned switchover to ``target``: it must be streaming from the primary with at most
     ``max_lag_bytes`` of replay lag (by the primary's pg_stat_replication). Returns ``{'ready', 'reason', 'lag_bytes'}``."""

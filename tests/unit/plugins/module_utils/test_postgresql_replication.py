@@ -228,6 +228,63 @@ def test_failover_target_needs_a_replica():
         pr.failover_target({"pg1": _running(False), "pg2": {"running": False}}, ["pg1", "pg2"])
 
 
+# --- the failover playbook's decision: every host's inspection (state and last promotion record)
+
+ORDER = ["pg1", "pg2", "pg3"]
+
+
+def _inspected(pg1=None, record=None, **others):
+    """pg1 (the primary, lost when None), pg2 and pg3 streaming replicas (pg3 ahead) unless given."""
+    hosts = {"pg1": {"state": pg1 or {}, "promotion": record or {}},
+             "pg2": {"state": _running(True, receive_lsn="0/5000000", timeline=1), "promotion": {}},
+             "pg3": {"state": _running(True, receive_lsn="0/6000000", timeline=1), "promotion": {}}}
+    hosts.update(others)
+    return hosts
+
+
+def test_a_lost_primary_is_replaced_by_the_replica_with_the_most_wal():
+    plan = pr.failover_plan(_inspected(), ORDER)
+    assert (plan["mode"], plan["new_primary"], plan["problem"]) == ("failover", "pg3", "")
+    assert plan["reachable"] == ["pg2", "pg3"] and plan["primaries"] == [] and plan["choice"]["lsn"] == "0/6000000"
+    assert set(plan["states"]) == {"pg2", "pg3"}
+    # A host that answered nothing at all (no inspection) is lost too; a stopped server answered.
+    assert pr.failover_plan({"pg2": None, "pg3": _inspected()["pg3"]}, ORDER)["new_primary"] == "pg3"
+    stopped = pr.failover_plan(_inspected(pg1={"running": False, "data_initialized": True}), ORDER)
+    assert stopped["mode"] == "failover" and stopped["reachable"] == ["pg1", "pg2", "pg3"]
+
+
+def test_a_primary_that_is_alive_is_refused_unless_forced_with_a_target():
+    alive = _running(False, timeline=1)
+    plan = pr.failover_plan(_inspected(pg1=alive), ORDER)
+    assert plan["mode"] == "refuse" and plan["problem"].startswith("pg1 is reachable and accepts writes") and not plan["new_primary"]
+    fenced = pr.failover_plan(_inspected(pg1=alive), ORDER, requested="pg2", force=True)
+    assert (fenced["mode"], fenced["new_primary"], fenced["primaries"]) == ("fence", "pg2", ["pg1"])
+    # force without a target, or naming the primary itself, fences nothing.
+    assert pr.failover_plan(_inspected(pg1=alive), ORDER, force=True)["mode"] == "refuse"
+    assert pr.failover_plan(_inspected(pg1=alive), ORDER, requested="pg1", force=True)["mode"] == "refuse"
+
+
+def test_after_a_failover_a_second_run_converges_the_rest():
+    # pg3 was promoted from timeline 1 and runs on 2: the run re-points and rejoins, promotes nothing.
+    promoted = {"state": _running(False, timeline=2), "promotion": {"timeline_before": 1, "promoted_by": "pg_failover.yml"}}
+    plan = pr.failover_plan(_inspected(pg1={"running": False, "data_initialized": True}, pg3=promoted), ORDER)
+    assert (plan["mode"], plan["new_primary"], plan["choice"]) == ("converge", "pg3", None)
+    # Promoted again since (timeline 3): the record is stale, so the primary is simply alive.
+    again = dict(promoted, state=_running(False, timeline=3))
+    assert pr.failover_plan(_inspected(pg3=again), ORDER)["mode"] == "refuse"
+
+
+def test_split_brain_and_a_bad_target_are_refused_with_one_sentence():
+    split = pr.failover_plan(_inspected(pg1=_running(False), pg2={"state": _running(False), "promotion": {}}), ORDER)
+    assert split["mode"] == "refuse" and split["problem"].startswith("Split brain: pg1 and pg2 all accept writes")
+    behind = pr.failover_plan(_inspected(), ORDER, requested="pg2")
+    assert behind["mode"] == "refuse" and "pg2 has received less WAL than pg3" in behind["problem"]
+    assert behind["problem"].endswith("Nothing was changed.")
+    nobody = pr.failover_plan({"pg1": {"state": {}}, "pg2": {"state": {"running": False}}}, ORDER)
+    assert nobody["mode"] == "refuse" and "no running replica to promote" in nobody["problem"]
+    assert pr.failover_plan({}, ORDER)["problem"].startswith("no running replica")
+
+
 def test_switchover_ready():
     primary = {"current_lsn": "0/5000100", "replicas": [
         {"application_name": "pg2", "state": "streaming", "replay_lsn": "0/5000100"},
