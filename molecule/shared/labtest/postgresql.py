@@ -72,8 +72,12 @@ class PostgresTests:
         result = self.lab.exec(client, "python3", "-", self.addresses[member], str(self.port), user, self.dbname, stdin=HBA_PROBE, timeout=30)
         return (result.stdout.strip() or result.stderr.strip() or "no answer").splitlines()[-1][-200:]
 
+    def in_recovery(self) -> dict[str, str | None]:
+        """Each host's answer to pg_is_in_recovery() (None: no answer)."""
+        return {host: self.psql(host, "SELECT pg_is_in_recovery()") for host in self.hosts}
+
     def primary(self) -> str | None:
-        primaries = [host for host in self.hosts if self.psql(host, "SELECT pg_is_in_recovery()") == "f"]
+        primaries = [host for host, answer in self.in_recovery().items() if answer == "f"]
         return primaries[0] if len(primaries) == 1 else None
 
     @staticmethod
