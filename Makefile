@@ -2,27 +2,39 @@
 #   make lab          build the lab and converge site.yml on it
 #   make lab-destroy  remove the lab
 #   make test         everything CI runs (.ci/run calls it)
-#   make check        the fast loop: lint, unit, sanity (< 5 minutes)
+#   make check        the fast loop: lint, then unit and sanity on the newest and
+#                     the oldest ansible-core the collection claims (< 8 minutes)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
+# The oldest ansible-core meta/runtime.yml admits (tests/constraints-oldest.txt).
+OLDEST := .venv-oldest
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 LAB_INVENTORY := inventories/lab
 
-.PHONY: venv tools engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
-        test check check-api lint unit sanity molecule site site-up site-tests single api bench role-docs build clean
+.PHONY: venv oldest tools engine image app-image lab lab-up lab-converge lab-summary lab-destroy \
+        test check check-api lint unit sanity unit-oldest sanity-oldest molecule site site-up site-tests single api bench role-docs build clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+# The same requirements with ansible-core held at the oldest release the
+# collection claims to support (requires_ansible's lower bound).
+oldest: $(OLDEST)/.installed
+$(OLDEST)/.installed: requirements.txt tests/constraints-oldest.txt
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/pip install -q --upgrade pip
+	$(OLDEST)/bin/pip install -q -r requirements.txt -c tests/constraints-oldest.txt
 	touch $@
 
 # promtool and amtool from Debian's packages (unpacked, not installed), for the
@@ -69,15 +81,20 @@ test:
 check-api: check
 	$(MAKE) --no-print-directory api
 
-# The three are independent: run them side by side (each one's output kept together).
-check: venv
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit sanity
+# Independent: run them side by side (each one's output kept together). Unit
+# and sanity run twice: on the newest ansible-core requirements.txt admits and
+# on the oldest meta/runtime.yml claims.
+check: venv oldest tools
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit sanity unit-oldest sanity-oldest
 
 lint: venv
 	yamllint --strict .
 	ansible-lint --profile production
 
+# The ansible-core each run tests is named first (tests/unit/test_versions.py
+# checks it lies in the range meta/runtime.yml claims).
 unit: venv tools
+	@python3 -c 'from ansible.release import __version__; print("unit tests, ansible-core", __version__)'
 	pytest -q tests/unit tests/integration tests/api/unit
 
 # The Python API against lab hosts the tests create, and a fresh virtualenv
@@ -87,6 +104,13 @@ api: venv image
 
 sanity: venv
 	bash tests/sanity/run.sh
+
+unit-oldest: oldest tools
+	@PATH=$(abspath $(OLDEST))/bin:$$PATH python3 -c 'from ansible.release import __version__; print("unit tests, ansible-core", __version__)'
+	PATH=$(abspath $(OLDEST))/bin:$$PATH pytest -q -p no:cacheprovider tests/unit tests/integration tests/api/unit
+
+sanity-oldest: oldest
+	PATH=$(abspath $(OLDEST))/bin:$$PATH bash tests/sanity/run.sh
 
 # The molecule scenarios, each on lab hosts reached over SSH as the operator
 # `deploy`: `site` (five hosts, every group; converge, idempotence, then every
@@ -135,4 +159,4 @@ build: venv
 	ansible-galaxy collection build --force --output-path build/
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache $(OLDEST)

@@ -27,4 +27,5 @@ cp "$top/tests/sanity/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_versi
 
 cd "$stage"
 pyver="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+echo "ansible-test sanity, ansible-core $(python3 -c 'from ansible.release import __version__; print(__version__)'), Python $pyver"
 ansible-test sanity --python "$pyver" --color no "$@"
