@@ -18,12 +18,12 @@ from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import filte
 
 config = module_utils("postgresql_config")
 replication = module_utils("postgresql_replication")
-_topology = module_utils("topology")
+_topology_checks = module_utils("topology_checks")
 
 
 @filter_errors
 def postgresql_topology_problems(groups: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[str]:
-    return _topology.postgres_problems(topology_of(groups, hostvars))
+    return _topology_checks.postgres_problems(topology_of(groups, hostvars))
 
 
 @filter_errors

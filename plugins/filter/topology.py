@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Topology filters: the wiring between hosts, derived from the inventory.
 
-Thin wrappers over ``plugins/module_utils/topology.py``; each filter has its
-documentation in ``plugins/filter/<name>.yml``.
+Thin wrappers over ``plugins/module_utils/topology.py`` and ``topology_checks.py``; each filter
+has its documentation in ``plugins/filter/<name>.yml``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ansible_collections.kaizen.hybrid.plugins.plugin_utils.filters import HostV
 
 _addresses = module_utils("addresses")
 _topology = module_utils("topology")
+_topology_checks = module_utils("topology_checks")
 
 
 _REQUIRED = object()
@@ -72,6 +73,17 @@ def host_port(host: t.Any, port: t.Any) -> str:
     if isinstance(host, Undefined) or isinstance(port, Undefined) or host in (None, "") or port in (None, ""):
         raise ValueError("both a host and a port are required (got %r and %r)" % (host, port))
     return _addresses.host_port(host, port)
+
+
+# What Ansible's virtualization facts call a container guest.
+CONTAINER_TYPES = frozenset(("container", "containerd", "docker", "lxc", "podman", "systemd-nspawn"))
+
+
+@filter_errors
+def in_container(facts: t.Any) -> bool:
+    if not isinstance(facts, Mapping):
+        raise ValueError("expects ansible_facts (a mapping), got %s" % type(facts).__name__)
+    return facts.get("virtualization_role") == "guest" and facts.get("virtualization_type") in CONTAINER_TYPES
 
 
 @filter_errors
@@ -130,7 +142,7 @@ def topology_problems(
 ) -> list[str]:
     if not isinstance(hostvars, Mapping):
         raise _topology.TopologyError("topology_problems is applied to hostvars: hostvars | kaizen.hybrid.topology_problems(groups, required_secrets)")
-    return _topology.topology_problems(HostVarsView(hostvars), groups if isinstance(groups, Mapping) else {}, required_secrets)
+    return _topology_checks.topology_problems(HostVarsView(hostvars), groups if isinstance(groups, Mapping) else {}, required_secrets)
 
 
 class FilterModule:
@@ -140,6 +152,7 @@ class FilterModule:
         return {
             "host_address": host_address,
             "host_port": host_port,
+            "in_container": in_container,
             "published_port": published_port,
             "group_members": group_members,
             "group_peers": group_peers,

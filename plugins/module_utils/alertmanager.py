@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.monitoring import DURATION_UNITS_MS, parse_duration
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import is_int
 
 # The receiver that does nothing: the watchdog's by default, and every alert's while no receiver exists.
 DISCARD = "discard"
@@ -93,12 +94,8 @@ def parse_go_duration(value: t.Any) -> float:
     return seconds
 
 
-def _is_int(value: t.Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_port(value: t.Any) -> bool:
-    return _is_int(value) and 1 <= value <= 65535
+    return is_int(value) and 1 <= value <= 65535
 
 
 def _address_problem(value: t.Any) -> str | None:

@@ -18,6 +18,7 @@ import typing as t
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_port
 
 PORT_KINDS = ("client", "peer", "metrics")
 
@@ -49,7 +50,7 @@ def initial_cluster(members: t.Iterable[t.Mapping[str, t.Any]]) -> str:
 
 
 def _port_problem(name: str, value: t.Any) -> str | None:
-    if isinstance(value, bool) or not str(value).strip().isdigit() or not 1 <= int(value) <= 65535:
+    if as_port(value) is None:
         return "etcd_%s is %r; it must be a port number (1-65535)" % (name, value)
     return None
 

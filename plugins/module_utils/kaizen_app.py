@@ -22,6 +22,7 @@ import typing as t
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import is_int
 
 # The role variable of each Kaizen ProductionConfig field is app_<field>.
 VAR_PREFIX = "app_"
@@ -70,16 +71,12 @@ _PLACEHOLDER = re.compile(r"^(change[_-]?me|your[_-]|xxx+$|todo$|secret$|passwor
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _is_int(value: t.Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _kind_problem(field: str, kind: str, minimum: t.Any, value: t.Any) -> str | None:
     name = VAR_PREFIX + field
     if kind == "bool":
         return None if isinstance(value, bool) else "%s must be true or false, not %r" % (name, value)
     if kind == "int":
-        if not _is_int(value):
+        if not is_int(value):
             return "%s must be an integer, not %r" % (name, value)
         if minimum is not None and value < minimum:
             return "%s must be at least %d, not %d" % (name, minimum, value)

@@ -18,14 +18,12 @@ import ipaddress
 import re
 import typing as t
 
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import is_int
+
 _SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
 _TIME = re.compile(r"^(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+$")
 PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 _SERVER_NAME = re.compile(r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^_$")
-
-
-def _int(value: t.Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
@@ -36,7 +34,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
         return settings.get(name)
 
     rate = var("rate_limit_per_minute")
-    if not _int(rate) or rate < 1:
+    if not is_int(rate) or rate < 1:
         problems.append("loadbalancer_rate_limit_per_minute must be a positive integer (requests per minute per client), not %r" % (rate,))
     if not isinstance(var("rate_limit_enabled"), bool):
         problems.append("loadbalancer_rate_limit_enabled must be true or false, not %r" % (var("rate_limit_enabled"),))
@@ -52,7 +50,7 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     for name, minimum in (("upstream_max_fails", 0), ("upstream_keepalive", 0), ("hsts_max_age", 0), ("https_port", 1),
                           ("http_port", 1), ("proxy_next_upstream_tries", 0)):
         value = var(name)
-        if not _int(value) or value < minimum or (name.endswith("_port") and value > 65535):
+        if not is_int(value) or value < minimum or (name.endswith("_port") and value > 65535):
             problems.append("loadbalancer_%s must be an integer of at least %d, not %r" % (name, minimum, value))
     protocols = var("tls_protocols")
     if not isinstance(protocols, (list, tuple)) or not protocols:

@@ -21,8 +21,11 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import SITE_GROUPS, Topology, TopologyError
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int, as_port
 
 # The exporters role's jobs: (job, host variable that overrides the port, host variable that turns it off).
 EXPORTER_JOBS: tuple[tuple[str, str, str], ...] = (
@@ -74,33 +77,21 @@ def is_size(value: t.Any) -> bool:
 
 
 def _port(value: t.Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise TopologyError("%s: %r is not a port number" % (what, value))
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise TopologyError("%s: %r is not a port number" % (what, value)) from None
-    if not 1 <= port <= 65535:
-        raise TopologyError("%s: %d is not a port number (1-65535)" % (what, port))
+    port = as_port(value)
+    if port is None:
+        raise TopologyError("%s: %r is not a port number (1-65535)" % (what, value))
     return port
 
 
 def _count(value: t.Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise TopologyError("%s: %r is not a count" % (what, value))
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        raise TopologyError("%s: %r is not a count" % (what, value)) from None
-    if count < 0:
-        raise TopologyError("%s: %d is negative" % (what, count))
+    count = as_int(value)
+    if count is None:
+        raise TopologyError("%s: %r is not a count (a whole number, 0 or more)" % (what, value))
     return count
 
 
 def _enabled(value: t.Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    return boolean(value, strict=False)
 
 
 class _Jobs:

@@ -26,6 +26,7 @@ SHARED_PARAMETERS = frozenset((
     "wal_level", "hot_standby", "max_connections", "max_wal_senders", "wal_keep_size", "max_prepared_transactions",
     "max_locks_per_transaction", "track_commit_timestamp", "max_replication_slots", "max_worker_processes", "wal_log_hints",
 ))
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int
 # Patroni's own, per member; never in the role's settings file.
 PATRONI_OWNED = frozenset(("listen_addresses", "port", "cluster_name", "hba_file", "ident_file", "data_directory",
                            "synchronous_standby_names", "primary_conninfo", "primary_slot_name", "recovery_target_timeline",
@@ -197,10 +198,11 @@ def settings_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     values = {}
     for name in ("ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "api_port"):
         value = settings.get(name)
-        if isinstance(value, bool) or not str(value).strip().isdigit():
+        number = as_int(value)
+        if number is None:
             problems.append("postgresql_patroni_%s is %r; it must be a whole number" % (name, value))
         else:
-            values[name] = int(value)
+            values[name] = number
     if len(values) == 5:
         if values["ttl"] < MIN_TTL:
             problems.append("postgresql_patroni_ttl is %d; Patroni's leader lock cannot be shorter than %d seconds" % (values["ttl"], MIN_TTL))

@@ -26,6 +26,7 @@ import typing as t
 from urllib.parse import quote
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_int
 
 MB = 1
 GB = 1024
@@ -89,13 +90,8 @@ def tuning(memory_mb: t.Any, cpus: t.Any, max_connections: t.Any = 100, storage:
 
 
 def _positive_int(value: t.Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigError("%s is %r; it must be a positive integer" % (name, value))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError("%s is %r; it must be a positive integer" % (name, value)) from None
-    if number < 1:
+    number = as_int(value)
+    if number is None or number < 1:
         raise ConfigError("%s is %r; it must be a positive integer" % (name, value))
     return number
 

@@ -22,8 +22,9 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.redis_client import 
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import (
     Topology,
     TopologyError,
-    secret_missing,
 )
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology_checks import secret_missing
+from ansible_collections.kaizen.hybrid.plugins.module_utils.values import as_bool
 
 ROLE_DEFAULTS: dict[str, t.Any] = {
     "redis_sentinel_master_name": "kaizen",
@@ -45,11 +46,10 @@ def _setting(topology: Topology, host: str, name: str) -> t.Any:
 
 
 def _as_bool(value: t.Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
-        return value.strip().lower() in ("true", "yes", "on", "1")
-    raise TopologyError("%s is %r; it must be true or false" % (name, value))
+    flag = as_bool(value)
+    if flag is None:
+        raise TopologyError("%s is %r; it must be true or false" % (name, value))
+    return flag
 
 
 def key_prefix(patterns: t.Any) -> str:

@@ -28,6 +28,10 @@ What every run gets, whatever the caller passes:
 :meth:`RunHandle.cancel` may be called from any thread and stops
 ansible-playbook and its workers (SIGKILL to the process group) within about a
 second.
+
+This module prepares a run, runs it in a thread and dispatches its events;
+the secret files and the scrubbing of the recorded environment live in
+:mod:`.credentials`, stopping ansible-playbook's process tree in :mod:`.process`.
 """
 
 from __future__ import annotations
@@ -37,10 +41,8 @@ import json
 import logging
 import os
 import re
-import secrets
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -53,76 +55,23 @@ from typing import Any, Callable
 import ansible_runner.interface
 
 from .collection import Collection, locate_collection
-from .errors import KaizenHybridError, ValidationError
+from .credentials import SecretFiles, scrub_command_file, secret_arguments
+from .errors import KaizenHybridError
 from .events import Event, RunStatusChanged, parse_event
+from .process import Stopper
 from .result import ResultBuilder, RunResult
-from .validation import RUN_VAULT_ID, RunRequest, build_request
+from .validation import RunRequest, build_request
 
 log = logging.getLogger("kaizen_hybrid")
 
 # How often ansible-runner polls the cancel flag (seconds).
 _POLL_INTERVAL = 0.5
-# After SIGTERM, how long ansible-playbook has to stop its workers (seconds).
-_STOP_GRACE = 5.0
 # How long interpreter exit waits for a cancelled run to stop (seconds).
 _EXIT_GRACE = 15.0
-# Environment variables kept in the recorded environment (artifacts/<run>/command).
-_ENV_KEEP = re.compile(r"^(ANSIBLE_|RUNNER_|AWX_|KAIZEN_|PATH$|HOME$|USER$|LOGNAME$|LANG$|LC_|TZ$|PWD$|VIRTUAL_ENV$|PYTHONPATH$)")
-_ENV_SECRET = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE", re.IGNORECASE)
-_REDACTED = "<redacted by kaizen-hybrid>"
 _MAX_CALLBACK_ERRORS = 20
 
 _ACTIVE: set["RunHandle"] = set()
 _ACTIVE_LOCK = threading.Lock()
-
-
-def _secret_base() -> str | None:
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
-    return None
-
-
-class _SecretFiles:
-    """A private 0700 directory (tmpfs when possible) for the run's secret files."""
-
-    def __init__(self) -> None:
-        self.path: Path | None = None
-
-    def write(self, name: str, data: bytes) -> Path:
-        if self.path is None:
-            self.path = Path(tempfile.mkdtemp(prefix="kaizen-hybrid-secrets-", dir=_secret_base()))
-            os.chmod(self.path, 0o700)
-        target = self.path / name
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return target
-
-    def remove(self) -> None:
-        if self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            self.path = None
-
-
-def _password_bytes(source: Callable[[], Any]) -> bytes:
-    try:
-        value = source()
-    except Exception as exc:  # the message could hold the secret: report the type only
-        raise ValidationError("vault_password: the callable raised %s" % type(exc).__name__) from None
-    if isinstance(value, str):
-        value = value.encode("utf-8")
-    if not isinstance(value, bytes) or not value.strip():
-        raise ValidationError("vault_password: the callable must return a non-empty str or bytes")
-    return value.strip()
-
-
-def _encrypt_secret_vars(variables: dict[str, Any], password: bytes) -> bytes:
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    secret = VaultSecret(password)
-    plaintext = json.dumps(variables).encode("utf-8")
-    return VaultLib([(RUN_VAULT_ID, secret)]).encrypt(plaintext, secret=secret, vault_id=RUN_VAULT_ID)
 
 
 def _collections_path(collection: Collection) -> str:
@@ -154,29 +103,6 @@ def _run_environment(request: RunRequest) -> dict[str, str]:
     return env
 
 
-def scrub_environment(env: dict[str, Any]) -> dict[str, Any]:
-    """The environment as it may be recorded: only Ansible's and locale settings, no secrets."""
-    return {
-        key: (value if _ENV_KEEP.match(key) and not _ENV_SECRET.search(key) else _REDACTED)
-        for key, value in env.items()
-    }
-
-
-def _scrub_command_file(artifact_dir: str) -> None:
-    path = os.path.join(artifact_dir, "command")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return
-    data["env"] = scrub_environment(data.get("env") or {})
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False)
-    os.replace(tmp, path)
-
-
 def _write_json(path: Path, data: Any) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -204,7 +130,7 @@ class _Dispatcher:
         self.builder = builder
         self.ident = ident
         self.artifact_dir = ""
-        self.stopper: _Stopper | None = None
+        self.stopper: Stopper | None = None
 
     def deliver(self, event: Event) -> None:
         if self.handler is None:
@@ -239,123 +165,8 @@ class _Dispatcher:
             status = "timeout" if self.stopper.timed_out else "canceled"
         if status == "running" and self.artifact_dir:
             # ansible-runner has just recorded the command and its environment.
-            _scrub_command_file(self.artifact_dir)
+            scrub_command_file(self.artifact_dir)
         self.deliver(RunStatusChanged(status=status, ident=self.ident, created=_now()))
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces and parentheses
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 1 and fields[1].isdigit():
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    return children
-
-
-def _process_tree(cwd: str) -> list[int]:
-    """Our child running in ``cwd`` (ansible-playbook) and all its descendants."""
-    if not os.path.isdir("/proc"):
-        return []
-    children = _children_map()
-    roots = []
-    for pid in children.get(os.getpid(), []):
-        try:
-            if os.readlink("/proc/%d/cwd" % pid) == cwd:
-                roots.append(pid)
-        except OSError:
-            continue
-    tree: list[int] = []
-    queue = list(roots)
-    while queue and len(tree) < 10000:
-        pid = queue.pop(0)
-        tree.append(pid)
-        queue.extend(children.get(pid, []))
-    return tree
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-class _Stopper:
-    """ansible-runner's cancel callback: stops the run on cancel() or timeout, cleanly.
-
-    ansible-runner alone sends SIGKILL to ansible-playbook's process group,
-    but ansible-core's workers run in sessions of their own (``setsid``) and
-    would finish their task unattended. So: SIGTERM to ansible-playbook first
-    (it forwards the signal to its workers, which stop their process groups),
-    a grace period, then SIGKILL to whatever of the tree is left, then tell
-    ansible-runner to finish.
-    """
-
-    def __init__(self, cancel: threading.Event, cwd: str, timeout: float | None) -> None:
-        self.cancel = cancel
-        self.cwd = cwd
-        self.deadline = time.monotonic() + timeout if timeout else None
-        self.timed_out = False
-        self.stopping_since: float | None = None
-        self.tree: list[int] = []
-
-    @property
-    def stop_requested(self) -> bool:
-        return self.cancel.is_set() or self.timed_out
-
-    def __call__(self) -> bool:
-        if not self.stop_requested:
-            if self.deadline is None or time.monotonic() < self.deadline:
-                return False
-            self.timed_out = True
-        now = time.monotonic()
-        if self.stopping_since is None:
-            self.stopping_since = now
-            self.tree = _process_tree(self.cwd)
-            if self.tree:
-                _signal(self.tree[0], signal.SIGTERM, group=False)
-                return False
-            return True
-        alive = [pid for pid in self.tree if _alive(pid)]
-        if alive and now - self.stopping_since < _STOP_GRACE:
-            return False
-        self.kill_leftovers(grace=0)
-        return True
-
-    def kill_leftovers(self, grace: float = 2.0) -> None:
-        """Stop the process groups of whatever of the run's tree still lives: SIGTERM, then SIGKILL."""
-        alive = [pid for pid in self.tree if _alive(pid)]
-        for pid in alive:
-            _signal(pid, signal.SIGTERM, group=True)
-        deadline = time.monotonic() + grace
-        for _poll in range(int(grace / 0.1) + 1):
-            alive = [pid for pid in alive if _alive(pid)]
-            if not alive or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        for pid in alive:
-            _signal(pid, signal.SIGKILL, group=True)
-
-
-def _signal(pid: int, signum: int, group: bool) -> None:
-    try:
-        if group:
-            pgid = os.getpgid(pid)
-            if pgid != os.getpgid(0):
-                os.killpg(pgid, signum)
-                return
-        os.kill(pid, signum)
-    except OSError:
-        pass
 
 
 def _now() -> str:
@@ -439,28 +250,14 @@ class _Prepared:
     """What must exist before the thread starts: the secret files."""
 
     def __init__(self) -> None:
-        self.secrets = _SecretFiles()
+        self.secrets = SecretFiles()
         self.cmdline: list[str] = []
 
 
 def _prepare(request: RunRequest, ident: str) -> _Prepared:
     """Resolve the vault password and write the secret files (in the caller's thread)."""
     prepared = _Prepared()
-    try:
-        if request.vault_password_file is not None:
-            prepared.cmdline += ["--vault-password-file", str(request.vault_password_file)]
-        elif request.vault_password_source is not None:
-            password = _password_bytes(request.vault_password_source)
-            path = prepared.secrets.write("vault-password", password + b"\n")
-            prepared.cmdline += ["--vault-password-file", str(path)]
-        if request.secret_vars:
-            run_password = secrets.token_urlsafe(32).encode("ascii")
-            password_path = prepared.secrets.write("run-vault-password", run_password + b"\n")
-            vars_path = prepared.secrets.write("secret-vars.yml", _encrypt_secret_vars(dict(request.secret_vars), run_password))
-            prepared.cmdline += ["--vault-id", "%s@%s" % (RUN_VAULT_ID, password_path), "-e", "@%s" % vars_path]
-    except BaseException:
-        prepared.secrets.remove()
-        raise
+    prepared.cmdline += secret_arguments(request, prepared.secrets)
     for vault_id in request.vault_ids:
         prepared.cmdline += ["--vault-id", vault_id]
     if request.remote_user:
@@ -477,7 +274,7 @@ def _execute(request: RunRequest, ident: str, prepared: _Prepared, cancel: threa
     builder = ResultBuilder()
     dispatcher = _Dispatcher(request.event_handler, builder, ident)
     private = Path(tempfile.mkdtemp(prefix="kaizen-hybrid-run-"))
-    stopper = _Stopper(cancel, os.path.realpath(private), request.timeout)
+    stopper = Stopper(cancel, os.path.realpath(private), request.timeout)
     dispatcher.stopper = stopper
     status, rc = "failed", None
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 from checkout import ROOT, stage_checkout
 from labhosts import docker
 
-from kaizen_hybrid.cli import _lab_summary
+from kaizen_hybrid.lab import _lab_summary
 
 
 def _free_subnet() -> str:

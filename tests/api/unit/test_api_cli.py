@@ -16,7 +16,7 @@ import pytest
 
 import click
 
-from kaizen_hybrid import cli
+from kaizen_hybrid import exitcodes, options
 from kaizen_hybrid.cli import EXIT_CODES
 from kaizen_hybrid.result import RunResult
 
@@ -170,24 +170,24 @@ def test_ctrl_c_cancels_the_run(tmp_path):
 def test_extra_vars_are_read_as_ansible_playbook_reads_them(tmp_path):
     varsfile = tmp_path / "vars.yml"
     varsfile.write_text("from_file: 1\nb: file\n")
-    parsed = cli._parse_extra_vars(("a=1 b=2", "c='x y' d=\"q\"", '{"e": [1, 2]}', "@%s" % varsfile, " f=last "))
+    parsed = options.parse_extra_vars(("a=1 b=2", "c='x y' d=\"q\"", '{"e": [1, 2]}', "@%s" % varsfile, " f=last "))
     assert parsed == {"a": "1", "b": "file", "c": "x y", "d": "q", "e": [1, 2], "from_file": 1, "f": "last"}
-    assert cli._parse_extra_vars(("k=v=w", "empty=")) == {"k": "v=w", "empty": ""}
+    assert options.parse_extra_vars(("k=v=w", "empty=")) == {"k": "v=w", "empty": ""}
     for bad, message in (("word", "expected KEY=VALUE pairs"), ("a=1 stray", "expected KEY=VALUE pairs"),
                          ('k="open', "cannot parse"), ("[1, 2]", "does not give a mapping"),
                          ("@%s" % (tmp_path / "missing.yml"), "cannot read")):
         with pytest.raises(click.BadParameter, match=message):
-            cli._parse_extra_vars((bad,))
+            options.parse_extra_vars((bad,))
 
 
 def test_become_password_user_and_vault_ids_become_run_options(monkeypatch, tmp_path):
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: "sudo-pw" if prompt.startswith("BECOME") else pytest.fail(prompt))
-    options = cli._api_options({"extra_vars": ("a=1",), "ask_become_pass": True, "remote_user": "deploy",
+    monkeypatch.setattr(options.getpass, "getpass", lambda prompt: "sudo-pw" if prompt.startswith("BECOME") else pytest.fail(prompt))
+    opts = options.api_options({"extra_vars": ("a=1",), "ask_become_pass": True, "remote_user": "deploy",
                                 "vault_ids": ("prod@%s" % tmp_path,)})
-    assert options["secret_vars"] == {"ansible_become_password": "sudo-pw"}
-    assert options["remote_user"] == "deploy" and options["vault_ids"] == ["prod@%s" % tmp_path]
-    assert options["extra_vars"] == {"a": "1"}
-    assert cli._api_options({})["secret_vars"] == {}
+    assert opts["secret_vars"] == {"ansible_become_password": "sudo-pw"}
+    assert opts["remote_user"] == "deploy" and opts["vault_ids"] == ["prod@%s" % tmp_path]
+    assert opts["extra_vars"] == {"a": "1"}
+    assert options.api_options({})["secret_vars"] == {}
 
 
 @pytest.mark.parametrize("status, rc, code", [
@@ -198,4 +198,4 @@ def test_become_password_user_and_vault_ids_become_run_options(monkeypatch, tmp_
 ])
 def test_a_failed_run_exits_with_ansible_playbooks_status(status, rc, code):
     result = RunResult(status=status, rc=rc, stats={}, failures=(), changed_hosts=(), duration=1.0)
-    assert cli._exit_code(result) == code
+    assert exitcodes.exit_code(result) == code

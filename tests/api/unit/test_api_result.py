@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from kaizen_hybrid.credentials import scrub_environment
 from kaizen_hybrid.events import HostStats, PlaybookStats, RunStatusChanged, TaskFailed
 from kaizen_hybrid.result import Failure, ResultBuilder
-from kaizen_hybrid.runner import _Dispatcher, scrub_environment
+from kaizen_hybrid.runner import _Dispatcher
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outcomes.jsonl"
 

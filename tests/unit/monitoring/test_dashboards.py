@@ -27,9 +27,10 @@ import jinja2.nativetypes
 import pytest
 import yaml
 
-from ansible_collections.kaizen.hybrid.plugins.module_utils import grafana
+from ansible_collections.kaizen.hybrid.plugins.module_utils import grafana_lint
 from ansible_collections.kaizen.hybrid.plugins.module_utils.addresses import host_port
 from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology
+from ansible_collections.kaizen.hybrid.tests.unit.monitoring import grafana_queries
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "grafana"
@@ -82,9 +83,9 @@ def _expressions() -> list[dict[str, str]]:
     found = []
     for path in DASHBOARDS:
         dashboard = _load(path)
-        for query in grafana.queries(dashboard):
+        for query in grafana_queries.queries(dashboard):
             found.append({"file": path.name, "uid": dashboard["uid"], "where": query["where"], "expr": query["expr"],
-                          "promql": grafana.promql_for_check(query["expr"], dashboard)})
+                          "promql": grafana_queries.promql_for_check(query["expr"], dashboard)})
     return found
 
 
@@ -183,11 +184,11 @@ def test_every_datasource_reference_is_the_provisioned_datasource(path: Path):
              if ref != PROVISIONED and not (isinstance(ref, dict) and ref.get("uid") in GRAFANA_OWN and ".annotations." in trail)]
     assert not wrong, wrong
     # And the role's own check, which preflight runs, finds nothing either.
-    assert grafana.dashboard_problems([(path.name, path.read_text(encoding="utf-8"))]) == []
+    assert grafana_lint.dashboard_problems([(path.name, path.read_text(encoding="utf-8"))]) == []
 
 
 def test_the_preflight_check_passes_the_shipped_dashboards_together():
-    assert grafana.dashboard_file_problems([str(path) for path in DASHBOARDS]) == []
+    assert grafana_lint.dashboard_file_problems([str(path) for path in DASHBOARDS]) == []
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
@@ -221,8 +222,8 @@ def test_panels_have_unique_ids_and_do_not_overlap(path: Path):
 def test_dashboards_use_the_contract_metrics_and_cover_their_subject(path: Path):
     dashboard = _load(path)
     used: set[str] = set()
-    for query in grafana.queries(dashboard):
-        names = _metric_names(grafana.promql_for_check(query["expr"], dashboard))
+    for query in grafana_queries.queries(dashboard):
+        names = _metric_names(grafana_queries.promql_for_check(query["expr"], dashboard))
         unknown = names - CONTRACT
         assert not unknown, "%s, %s: %s not in the metrics contract (expr: %s)" % (path.name, query["where"], sorted(unknown), query["expr"])
         used |= names
@@ -313,7 +314,7 @@ def test_the_datasource_file_provisions_prometheus_with_the_uid_the_dashboards_u
     rendered = yaml.safe_load(_RoleVariables().render("datasource.yml.j2"))
     assert rendered["apiVersion"] == 1
     (datasource,) = rendered["datasources"]
-    assert datasource["uid"] == PROVISIONED["uid"] == grafana.DATASOURCE_UID
+    assert datasource["uid"] == PROVISIONED["uid"] == grafana_lint.DATASOURCE_UID
     assert datasource["type"] == PROVISIONED["type"]
     assert datasource["url"] == "http://%s:9090" % FAKE_ADDRESS
     assert datasource["isDefault"] is True and datasource["editable"] is False

@@ -78,6 +78,18 @@ def test_wrappers_over_plain_mappings():
     assert FILTERS["topology_problems"](HOSTVARS, GROUPS) == []
 
 
+@pytest.mark.parametrize("facts, expected", [
+    ({"virtualization_role": "guest", "virtualization_type": "docker"}, True),
+    ({"virtualization_role": "guest", "virtualization_type": "systemd-nspawn"}, True),
+    ({"virtualization_role": "guest", "virtualization_type": "kvm"}, False),
+    ({"virtualization_role": "host", "virtualization_type": "docker"}, False),  # a Docker host is not in a container
+    ({"virtualization_role": "NA", "virtualization_type": "NA"}, False),
+    ({}, False),  # facts gathered without the virtual subset
+])
+def test_in_container(facts, expected):
+    assert FILTERS["in_container"](facts) is expected
+
+
 @pytest.mark.parametrize("name, args, message", [
     ("host_address", ("nothere", HOSTVARS), "kaizen.hybrid.host_address: nothere: no address"),
     ("host_address", ("h", {"h": {"kaizen_address": "h.example"}}), "h: kaizen_address is 'h.example'"),
@@ -85,6 +97,7 @@ def test_wrappers_over_plain_mappings():
     ("host_port", ("", 9093), "kaizen.hybrid.host_port: both a host and a port are required"),
     ("host_port", ("192.0.2.10", None), "kaizen.hybrid.host_port: both a host and a port are required"),
     ("host_port", (StrictUndefined(name="x"), 1), "kaizen.hybrid.host_port: both a host and a port are required"),
+    ("in_container", ("docker",), "kaizen.hybrid.in_container: expects ansible_facts (a mapping), got str"),
     ("group_networks", ("app", GROUPS, HOSTVARS, 40), "prefix 40 is not a valid IPv4 prefix length"),
     ("postgres_primary", ({"postgres": ["a", "b"]}, {}), "exactly one PostgreSQL primary, found 0"),
     ("redis_primary", ({"redis": []}, {}), "exactly one Redis primary, found 0"),

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for plugins/module_utils/grafana.py: Grafana's settings and dashboards, checked in preflight."""
+"""Unit tests for plugins/module_utils/grafana.py and grafana_lint.py: Grafana's settings and dashboards, checked in preflight.
+
+Also the tests' query helpers, tests/unit/monitoring/grafana_queries.py.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +15,15 @@ import pytest
 import yaml
 
 from ansible_collections.kaizen.hybrid.plugins.filter.grafana import FilterModule
-from ansible_collections.kaizen.hybrid.plugins.module_utils.grafana import (
+from ansible_collections.kaizen.hybrid.plugins.module_utils.grafana import settings_problems
+from ansible_collections.kaizen.hybrid.plugins.module_utils.grafana_lint import (
     DATASOURCE_UID,
     dashboard_file_problems,
     dashboard_problems,
-    promql_for_check,
-    queries,
     read_dashboards,
-    settings_problems,
     variable_names,
-    variable_query_promql,
 )
+from ansible_collections.kaizen.hybrid.tests.unit.monitoring.grafana_queries import promql_for_check, queries, variable_query_promql
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "grafana"
 ROLE_DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for plugins/module_utils/topology.py (plain dicts stand in for groups and hostvars)."""
+"""Unit tests for plugins/module_utils/topology.py and topology_checks.py (plain dicts stand in for groups and hostvars)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import pytest
 
 from ansible_collections.kaizen.hybrid.plugins.module_utils import topology as tp
-from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError, merge_cidrs, topology_problems
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import Topology, TopologyError, merge_cidrs
+from ansible_collections.kaizen.hybrid.plugins.module_utils.topology_checks import ha_problems, topology_problems
 
 
 def inventory(groups: dict, hostvars: dict | None = None, addresses: bool = True) -> tuple[dict, dict]:
@@ -646,6 +647,7 @@ def test_imports_without_netaddr():
         "sys.modules['netaddr'] = None",  # makes 'import netaddr' raise ImportError
         "sys.path[:0] = %r" % [p for p in sys.path if p],
         "from ansible_collections.kaizen.hybrid.plugins.module_utils import topology as tp",
+        "from ansible_collections.kaizen.hybrid.plugins.module_utils import topology_checks",
         "assert tp.HAS_NETADDR is False",
         "assert tp.Topology({}, {'h': {'ansible_host': '192.0.2.1'}}).address('h') == '192.0.2.1'",
         "try:",
@@ -685,31 +687,31 @@ class TestHighAvailability:
     def test_an_etcd_group_is_taken_as_it_is(self):
         groups, hostvars = inventory(dict(self.PROD, etcd=["e1", "e2", "e3", "e4", "e5"]))
         assert Topology(groups, hostvars).etcd_members() == ["e1", "e2", "e3", "e4", "e5"]
-        assert tp.ha_problems(Topology(groups, hostvars)) == []
+        assert ha_problems(Topology(groups, hostvars)) == []
 
     def test_a_site_too_small_for_a_quorum_is_manual_by_default(self):
         groups, hostvars = inventory({"postgres": ["pg1", "pg2"], "postgres_primary": ["pg1"], "app": ["pg1"]})
         topology = Topology(groups, hostvars)
         assert topology.postgres_ha_mode() == "manual" and "etcd" not in topology.summary()
-        assert tp.ha_problems(topology) == []
+        assert ha_problems(topology) == []
 
     def test_patroni_asked_for_without_a_quorum_is_refused_naming_the_members(self):
         groups, hostvars = inventory({"postgres": ["pg1", "pg2"], "postgres_primary": ["pg1"]},
                                      {host: {"postgresql_ha_mode": "patroni"} for host in ("pg1", "pg2")})
-        problems = tp.ha_problems(Topology(groups, hostvars))
+        problems = ha_problems(Topology(groups, hostvars))
         assert len(problems) == 1 and problems[0].startswith("etcd: 2 member(s) (pg1, pg2, from the PostgreSQL hosts")
         assert "two halves cannot elect a leader" in problems[0] and "postgresql_ha_mode: manual" in problems[0]
         groups, hostvars = inventory(dict(self.PROD, etcd=["e1", "e2", "e3", "e4"]))
-        assert "4 member(s)" in tp.ha_problems(Topology(groups, hostvars))[0]
+        assert "4 member(s)" in ha_problems(Topology(groups, hostvars))[0]
 
     def test_one_member_serves_a_site_without_replicas(self):
         groups, hostvars = inventory({"postgres": ["s1"], "app": ["s1"]}, {"s1": {"postgresql_ha_mode": "patroni"}})
         topology = Topology(groups, hostvars)
         assert topology.etcd_members() == ["s1"] and topology.postgres_ha_mode() == "patroni"
-        assert tp.ha_problems(topology) == []
+        assert ha_problems(topology) == []
 
     def test_bad_or_differing_modes_are_refused(self):
         groups, hostvars = inventory(self.PROD, {"pg1": {"postgresql_ha_mode": "raft"}})
-        assert tp.ha_problems(Topology(groups, hostvars)) == ["pg1: postgresql_ha_mode is 'raft'; it must be one of auto, patroni, manual"]
+        assert ha_problems(Topology(groups, hostvars)) == ["pg1: postgresql_ha_mode is 'raft'; it must be one of auto, patroni, manual"]
         groups, hostvars = inventory(self.PROD, {"pg1": {"postgresql_ha_mode": "manual"}})
-        assert "differs between PostgreSQL hosts (pg1: manual, pg2: auto)" in tp.ha_problems(Topology(groups, hostvars))[0]
+        assert "differs between PostgreSQL hosts (pg1: manual, pg2: auto)" in ha_problems(Topology(groups, hostvars))[0]
