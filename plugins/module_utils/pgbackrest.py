@@ -274,7 +274,7 @@ def _s3_problems(settings: t.Mapping[str, t.Any]) -> list[str]:
     problem = _positive(settings, "s3_port", "backup_s3_port", 65535)
     if problem:
         problems.append(problem)
-    if "://" in str(settings.get("s3_endpoint") or "") or ":" in str(settings.get("s3_endpoint") or ""):
+    if ":" in str(settings.get("s3_endpoint") or ""):  # a URL ("https://...") or "host:port"
         problems.append("backup_s3_endpoint is %r; give the host name only (pgBackRest speaks HTTPS; the port is backup_s3_port)"
                         % (settings.get("s3_endpoint"),))
     return problems
@@ -321,10 +321,12 @@ def _repo_key(backup: t.Mapping[str, t.Any]) -> int:
     return int((backup.get("database") or {}).get("repo-key") or 1)
 
 
-def _nearest(backups: list[t.Mapping[str, t.Any]]) -> t.Mapping[str, t.Any]:
-    """The newest of ``backups`` (sorted by their end) in the first repository that holds one of them."""
+def _restore_from(backups: list[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
+    """The backup set a restore starts from, and its repository: the newest of ``backups`` (sorted by their end)
+    in the first repository that holds one of them."""
     first = min(_repo_key(backup) for backup in backups)
-    return [backup for backup in backups if _repo_key(backup) == first][-1]
+    nearest = [backup for backup in backups if _repo_key(backup) == first][-1]
+    return {"set": nearest["label"], "repo": first}
 
 
 def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any = None, latest: bool = False,
@@ -360,9 +362,8 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
     backups.sort(key=lambda backup: backup["timestamp"]["stop"])
     now = _time.time() if now is None else float(now)
     if latest:
-        newest = _nearest(backups)
-        answer.update(type="default", target="latest", set=newest["label"], repo=_repo_key(newest),
-                      args=["--type=default", "--repo=%d" % _repo_key(newest)])
+        answer.update(type="default", target="latest", **_restore_from(backups))
+        answer["args"] = ["--type=default", "--repo=%d" % answer["repo"]]
         return answer
     if time:
         try:
@@ -378,7 +379,7 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
             problems.append("restore time %s is before the oldest backup finished (%s, %s): the repository cannot go back "
                             "that far" % (_utc(moment), backups[0]["label"], _utc(backups[0]["timestamp"]["stop"])))
         else:
-            answer.update(type="time", target=_utc(moment), set=_nearest(eligible)["label"], repo=_repo_key(_nearest(eligible)))
+            answer.update(type="time", target=_utc(moment), **_restore_from(eligible))
     else:
         text = str(lsn).strip()
         if not RESTORE_LSN.match(text):
@@ -389,7 +390,7 @@ def restore_target(stanza: t.Mapping[str, t.Any], time: t.Any = None, lsn: t.Any
             problems.append("restore LSN %s is before the end of the oldest backup (%s, LSN %s): the repository cannot go back "
                             "that far" % (text.upper(), backups[0]["label"], backups[0]["lsn"]["stop"]))
         else:
-            answer.update(type="lsn", target=text.upper(), set=_nearest(eligible)["label"], repo=_repo_key(_nearest(eligible)))
+            answer.update(type="lsn", target=text.upper(), **_restore_from(eligible))
     if not problems:
         answer["args"] = ["--type=%s" % answer["type"], "--target=%s" % answer["target"], "--target-action=promote",
                           "--set=%s" % answer["set"], "--repo=%d" % answer["repo"]]

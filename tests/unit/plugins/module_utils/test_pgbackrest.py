@@ -175,6 +175,7 @@ def test_repository_2_in_s3_is_encrypted_and_kept_as_long_and_its_keys_stay_on_t
     ({"s3_path": "pgbackrest"}, "backup_s3_path is 'pgbackrest'"),
     ({"s3_port": 0}, "backup_s3_port is 0"),
     ({"s3_endpoint": "https://s3.example.test"}, "backup_s3_endpoint is 'https://s3.example.test'; give the host name only"),
+    ({"s3_endpoint": "s3.example.test:9000"}, "backup_s3_endpoint is 's3.example.test:9000'; give the host name only"),
 ])
 def test_each_bad_s3_setting_is_one_sentence(change, expected):
     problems = pgbackrest.settings_problems(dict(SETTINGS, **dict(S3, **change)))
