@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -63,6 +64,12 @@ def test_cli_help(installed):
     assert "deploy" in result.stdout and "lab" in result.stdout
 
 
+def _galaxy_version(checkout: Path) -> str:
+    match = re.search(r"^version:\s*([^\s#]+)", (checkout / "galaxy.yml").read_text(), flags=re.M)
+    assert match, "galaxy.yml states no version"
+    return match.group(1).strip("'\"")
+
+
 def test_collection_resolves_by_name_without_galaxy(installed):
     checkout, bindir, env, base = installed
     assert not (base / "ansible.cfg").exists()
@@ -72,7 +79,7 @@ def test_collection_resolves_by_name_without_galaxy(installed):
     site = _site_packages(bindir) / "ansible_collections" / "kaizen" / "hybrid"
     assert "playbook: %s" % (site / "playbooks" / "site.yml") in result.stdout
     listed = _run([bindir / "ansible-galaxy", "collection", "list", "kaizen.hybrid"], cwd=base, env=env)
-    assert listed.returncode == 0 and "kaizen.hybrid 1.0.0" in " ".join(listed.stdout.split())
+    assert listed.returncode == 0 and "kaizen.hybrid %s" % _galaxy_version(checkout) in " ".join(listed.stdout.split())
     # MANIFEST.json and FILES.json are Galaxy's: verify finds every file intact
     # (pip's byte-compiled __pycache__ directories are the only extras).
     verify = _run([bindir / "ansible-galaxy", "collection", "verify", "--offline", "kaizen.hybrid"], cwd=base, env=env)
