@@ -93,9 +93,11 @@ lint: venv
 
 # The ansible-core each run tests is named first (tests/unit/test_versions.py
 # checks it lies in the range meta/runtime.yml claims).
+UNIT_TESTS := tests/unit tests/integration tests/api/unit
+UNIT_CORE := python3 -c 'from ansible.release import __version__; print("unit tests, ansible-core", __version__)'
 unit: venv tools
-	@python3 -c 'from ansible.release import __version__; print("unit tests, ansible-core", __version__)'
-	pytest -q tests/unit tests/integration tests/api/unit
+	@$(UNIT_CORE)
+	pytest -q $(UNIT_TESTS)
 
 # The Python API against lab hosts the tests create, and a fresh virtualenv
 # with `pip install .` (tests/api/integration; a few minutes).
@@ -106,8 +108,8 @@ sanity: venv
 	bash tests/sanity/run.sh
 
 unit-oldest: oldest tools
-	@PATH=$(abspath $(OLDEST))/bin:$$PATH python3 -c 'from ansible.release import __version__; print("unit tests, ansible-core", __version__)'
-	PATH=$(abspath $(OLDEST))/bin:$$PATH pytest -q -p no:cacheprovider tests/unit tests/integration tests/api/unit
+	@PATH=$(abspath $(OLDEST))/bin:$$PATH $(UNIT_CORE)
+	PATH=$(abspath $(OLDEST))/bin:$$PATH pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
 sanity-oldest: oldest
 	PATH=$(abspath $(OLDEST))/bin:$$PATH bash tests/sanity/run.sh

@@ -34,19 +34,24 @@ def _requirement(path: Path, name: str) -> str:
     raise AssertionError("%s names no %s" % (path, name))
 
 
+def _claimed() -> str:
+    """meta/runtime.yml's requires_ansible, the range users read."""
+    return yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+
+
 def _release(version: str) -> tuple[int, ...]:
     parts = [int(part) for part in re.findall(r"[0-9]+", version)[:3]]
     return tuple(parts + [0] * (3 - len(parts)))
 
 
 def test_requirements_and_runtime_claim_the_same_range():
-    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    runtime = _claimed()
     pinned = _requirement(REPO / "requirements.txt", "ansible-core")
     assert [_release(v) for v in _bounds(pinned)] == [_release(v) for v in _bounds(runtime)], (pinned, runtime)
 
 
 def test_the_oldest_venv_holds_the_lower_bound():
-    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    runtime = _claimed()
     held = _requirement(REPO / "tests" / "constraints-oldest.txt", "ansible-core")
     assert held.startswith("=="), held
     assert _release(held[2:]) == _release(_bounds(runtime)[0]), (held, runtime)
@@ -55,5 +60,5 @@ def test_the_oldest_venv_holds_the_lower_bound():
 def test_this_interpreter_runs_a_release_inside_the_range():
     from ansible.release import __version__
 
-    lower, upper = _bounds(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"])
+    lower, upper = _bounds(_claimed())
     assert _release(lower) <= _release(__version__) < _release(upper), __version__
