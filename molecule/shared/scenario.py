@@ -10,7 +10,7 @@ names the tests the scenario runs, in order. ``--tests a,b`` (or ``KAIZEN_SITE_T
 those, in the same order; a name the scenario does not have is an error (exit 2), so a misspelt
 selection never passes by running nothing.
 
-Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring, packages, backup) and a summary with every
+Figures go to RESULTS/<prefix><tier>.json (app, postgresql, redis, monitoring, packages, backup, firewall) and a summary with every
 goal to RESULTS/<prefix-or-site>.json, written whole each run. Exit 1 when a check failed.
 """
 
@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from labtest.app import AppTests  # noqa: E402 - after the path to the harness
 from labtest.backup import BackupTests  # noqa: E402
+from labtest.firewall import FirewallTests  # noqa: E402
 from labtest.hosts import Lab  # noqa: E402
 from labtest.monitoring import MonitoringTests  # noqa: E402
 from labtest.packages import PackageTests  # noqa: E402
@@ -40,7 +41,7 @@ from labtest.redis import RedisTests  # noqa: E402
 from labtest.report import Report, log, save  # noqa: E402
 from labtest.runs import Runner, converge_times, failure_text  # noqa: E402
 
-TIERS = ("app", "postgresql", "redis", "monitoring", "packages", "backup")
+TIERS = ("app", "postgresql", "redis", "monitoring", "packages", "backup", "firewall")
 
 
 class Scenario:
@@ -61,6 +62,7 @@ class Scenario:
                 "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
                 "monitoring": lambda: MonitoringTests(settings, report, self.lab),
                 "packages": lambda: PackageTests(settings, report, self.runner),
+                "firewall": lambda: FirewallTests(settings, report, self.lab),
                 "backup": lambda: BackupTests(settings, report, self.runner, self.lab, self.tier("postgresql"), self.tier("monitoring"),
                                               self.tier("app")),
                 # The PostgreSQL tier under Patroni: its figures go with the tier's.
@@ -208,6 +210,8 @@ class Scenario:
             return run
         return {
             "verify_before": lambda: self.verify_cli("before"),
+            "firewall_matrix": of("firewall", "matrix"),
+            "firewall_rollback": of("firewall", "rollback"),
             "app_verify": self.app_verify,
             "monitoring": self.monitoring,
             "app_throughput": of("app", "throughput"),

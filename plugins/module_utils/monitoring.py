@@ -142,20 +142,23 @@ class _Jobs:
         return self.topology.members(JOB_GROUPS[job])
 
     def _ports(self, job: str, host: str) -> list[int]:
-        for name, port_var, _enabled_var in EXPORTER_JOBS:
-            if name == job:
-                return [self.topology.port(host, port_var)]
-        if job == "docker":
-            if not _enabled(self.host_value(host, "docker_metrics_enabled", True)):
-                return []
-            return [self.topology.port(host, "docker_metrics_port")]
+        if job == "docker" and not _enabled(self.host_value(host, "docker_metrics_enabled", True)):
+            return []
         if job == "kaizen":
             if not _enabled(self.host_value(host, "app_metrics_enabled", True)):
                 return []
             base = self.topology.port(host, "app_port_base")
             count = _count(self.host_value(host, "app_instances", 2), "app_instances of %s" % host)
             return [_port(base + index, "app_port_base + app_instances of %s" % host) for index in range(count)]
-        return [self.topology.port(host, {"etcd": "etcd_metrics_port"}.get(job, "%s_port" % job))]
+        return [self.topology.port(host, job_port_variable(job))]
+
+
+def job_port_variable(job: str) -> str:
+    """The port variable of a job's targets (for ``kaizen``, the first instance's port)."""
+    for name, port_var, _enabled_var in EXPORTER_JOBS:
+        if name == job:
+            return port_var
+    return {"docker": "docker_metrics_port", "kaizen": "app_port_base", "etcd": "etcd_metrics_port"}.get(job, "%s_port" % job)
 
 
 def scrape_configs(topology: Topology, settings: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:

@@ -18,8 +18,9 @@ from ansible_collections.kaizen.hybrid.plugins.module_utils.topology import PORT
 
 ROLES = pathlib.Path(__file__).resolve().parents[4] / "roles"
 PORT_VARIABLE = re.compile(r"_port(_base)?$")
-# Ports of services outside the site, which no host of it publishes.
-OUTSIDE = {"backup_s3_port"}  # the object store of the backup's repository 2
+# Ports no role of the site publishes: the object store of the backup's repository 2 (outside the site), and
+# sshd's, which the firewall keeps open.
+OUTSIDE = {"backup_s3_port", "firewall_ssh_port"}
 
 
 def role_port_defaults() -> dict[str, int]:
