@@ -7,7 +7,10 @@ allows (molecule_firewall_expected), no more, no less. And a rule set that cuts 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import typing as t
 
@@ -142,6 +145,45 @@ class FirewallTests:
         self.report.figure("firewall_rollback_seconds", round(time.monotonic() - started, 1))
         status = self.lab.exec(host, "/usr/local/sbin/kaizen-firewall", "status").returncode
         self.report.check(back and status == 0, "the host put the confirmed rule set back by itself after %d s (status %d)" % (seconds, status))
+
+    def _ssh(self, user: str, host: str, *options: str) -> subprocess.CompletedProcess:
+        argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ControlPath=none", "-o", "IdentitiesOnly=yes",
+                "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=%s" % self.settings["known_hosts"],
+                "-i", self.settings["ssh_key"], *options, "%s@%s" % (user, self.addresses[host]), "true"]
+        return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
+
+    def ssh(self) -> None:
+        """The SSH server of every host as an operator and an auditor see it: ssh-audit finds no failure and no warning;
+        the operator logs in with the key; root, a password and an account outside the operator group with the
+        same key are refused. Figures: ssh-audit's findings per host."""
+        audit = os.path.join(os.path.dirname(sys.executable), "ssh-audit")
+        findings = {}
+        for host in self.hosts:
+            run = subprocess.run([audit, "-n", "--skip-rate-test", self.addresses[host]], capture_output=True, text=True, check=False,
+                                 timeout=60)
+            findings[host] = [line.strip() for line in run.stdout.splitlines() if "[fail]" in line or "[warn]" in line]
+            self.report.check(run.returncode == 0 and not findings[host], "ssh-audit finds no failure and no warning on %s (exit %d) %s" % (
+                host, run.returncode, findings[host][:5]))
+        self.report.figure("ssh_audit_findings", findings)
+        host, user = self.hosts[0], self.settings["ssh_user"]
+        operator = self._ssh(user, host)
+        self.report.check(operator.returncode == 0, "%s logs in to %s with the key (exit %d %s)" % (user, host, operator.returncode, operator.stderr[-200:]))
+        root = self._ssh("root", host)
+        self.report.check(root.returncode == 255 and "Permission denied" in root.stderr, "root is refused (exit %d %s)" % (
+            root.returncode, root.stderr[-200:]))
+        password = self._ssh(user, host, "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive")
+        self.report.check(password.returncode == 255 and "Permission denied (publickey)" in password.stderr,
+                          "no password or keyboard-interactive login is offered (exit %d %s)" % (password.returncode, password.stderr[-200:]))
+        outsider = "kaizen-outsider"
+        made = self.lab.exec(host, "sh", "-c", "useradd -m %s && mkdir -p ~%s/.ssh && cp ~%s/.ssh/authorized_keys ~%s/.ssh/ && chown -R %s: ~%s/.ssh" % (
+            outsider, outsider, user, outsider, outsider, outsider))
+        try:
+            refused = self._ssh(outsider, host)
+            self.report.check(made.returncode == 0 and refused.returncode == 255 and "Permission denied" in refused.stderr,
+                              "an account outside the operator group is refused with the operator's key (made: exit %d; exit %d %s)" % (
+                                  made.returncode, refused.returncode, refused.stderr[-200:]))
+        finally:
+            self.lab.exec(host, "userdel", "-r", outsider)
 
 
 def answers(address: str, port: int, timeout: float = 1.0) -> bool:
