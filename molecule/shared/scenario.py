@@ -65,7 +65,7 @@ class Scenario:
                 "redis": lambda: RedisTests(settings, report, self.runner, self.lab),
                 "monitoring": lambda: MonitoringTests(settings, report, self.lab),
                 "packages": lambda: PackageTests(settings, report, self.runner),
-                "firewall": lambda: FirewallTests(settings, report, self.lab),
+                "firewall": lambda: FirewallTests(settings, report, self.runner, self.lab),
                 "backup": lambda: BackupTests(settings, report, self.runner, self.lab, self.tier("postgresql"), self.tier("monitoring"),
                                               self.tier("app")),
                 # The PostgreSQL tier under Patroni: its figures go with the tier's.
@@ -220,6 +220,7 @@ class Scenario:
             "verify_before": lambda: self.verify_cli("before"),
             "firewall_matrix": of("firewall", "matrix"),
             "firewall_rollback": of("firewall", "rollback"),
+            "firewall_drift": of("firewall", "drift"),
             "ssh_hardening": of("firewall", "ssh"),
             "app_verify": self.app_verify,
             "monitoring": self.monitoring,

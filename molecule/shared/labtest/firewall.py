@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The firewall seen from the network: every lab host, and a stranger on the same network, tries every port
 any lab host listens on for others; what gets through must be exactly what the scenario's hand-written matrix
-allows (molecule_firewall_expected), no more, no less. And a rule set that cuts SSH undoes itself."""
+allows (molecule_firewall_expected), no more, no less. A rule set that cuts SSH undoes itself, and a rule added
+by hand is taken out by the next converge."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ import sys
 import time
 import typing as t
 
+from labtest.runs import recap
+
 ANYONE = "anyone"
 STRANGER = "stranger"
+# A port no service of the lab uses: the drift test opens it by hand.
+DRIFT_PORT = 9999
 
 # Run inside a host: connect to every (address, port) at once; "open" (accepted), "reset" (the packet got
 # through and nothing listens) or "dropped" (no answer within the timeout: the firewall).
@@ -77,9 +82,10 @@ def differences(expected: t.Mapping[str, t.Any], outcomes: t.Mapping[tuple[str, 
 
 
 class FirewallTests:
-    def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, lab: t.Any) -> None:
+    def __init__(self, settings: t.Mapping[str, t.Any], report: t.Any, runner: t.Any, lab: t.Any) -> None:
         self.settings = settings
         self.report = report
+        self.runner = runner
         self.lab = lab
         self.addresses: dict[str, str] = dict(settings["addresses"])
         self.hosts = list(settings["hosts"])
@@ -145,6 +151,38 @@ class FirewallTests:
         self.report.figure("firewall_rollback_seconds", round(time.monotonic() - started, 1))
         status = self.lab.exec(host, "/usr/local/sbin/kaizen-firewall", "status").returncode
         self.report.check(back and status == 0, "the host put the confirmed rule set back by itself after %d s (status %d)" % (seconds, status))
+
+    def drift(self) -> None:
+        """A rule added by hand to the live table (a port opened to anyone) is seen by ``kaizen-firewall status``
+        and taken out again by ``playbooks/firewall.yml`` alone, which changes nothing on the other hosts and
+        nothing at all when run again. Figure: the seconds of the run that put the rules back."""
+        host = self.settings["rollback_host"]
+        port = DRIFT_PORT
+        added = self.lab.exec(host, "nft", "add", "rule", "inet", "kaizen", "input", "tcp", "dport", str(port), "accept")
+        listener = self.lab.exec(host, "systemd-run", "--unit", "kaizen-drift-listener", "python3", "-m", "http.server", "--bind",
+                                 self.addresses[host], str(port))
+        try:
+            opened = self.lab.wait_for("the hand-opened port %d on %s" % (port, host), lambda: answers(self.addresses[host], port), 10, 0.5)
+            drifted = self.lab.exec(host, "/usr/local/sbin/kaizen-firewall", "status").returncode
+            if not self.report.check(added.returncode == 0 and listener.returncode == 0 and opened and drifted != 0,
+                                     "a port opened by hand on %s answers and the status sees the drift (nft exit %d, listener exit %d, "
+                                     "answers %s, status %d)" % (host, added.returncode, listener.returncode, opened, drifted)):
+                return
+            run = self.runner.playbook("playbooks/firewall.yml")
+            self.report.figure("firewall_drift_seconds", round(run.elapsed, 1))
+            changed = {name: item["changed"] for name, item in recap(run.stdout).items()}
+            status = self.lab.exec(host, "/usr/local/sbin/kaizen-firewall", "status").returncode
+            self.report.check(run.returncode == 0 and status == 0 and not answers(self.addresses[host], port),
+                              "playbooks/firewall.yml put the rules back on %s: the port is dropped again (rc %d, status %d)" % (
+                                  host, run.returncode, status))
+            self.report.check(changed.get(host, 0) > 0 and not any(count for name, count in changed.items() if name != host),
+                              "only %s changed (changed per host: %s)" % (host, changed))
+            again = self.runner.playbook("playbooks/firewall.yml")
+            changed = {name: item["changed"] for name, item in recap(again.stdout).items()}
+            self.report.check(again.returncode == 0 and changed and not any(changed.values()),
+                              "a second run changes nothing (rc %d, changed per host: %s)" % (again.returncode, changed))
+        finally:
+            self.lab.exec(host, "systemctl", "stop", "kaizen-drift-listener")
 
     def _ssh(self, user: str, host: str, *options: str) -> subprocess.CompletedProcess:
         argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ControlPath=none", "-o", "IdentitiesOnly=yes",
