@@ -15,7 +15,7 @@ import sys
 import time
 import typing as t
 
-from labtest.runs import recap
+from labtest.runs import changed_per_host
 
 ANYONE = "anyone"
 STRANGER = "stranger"
@@ -170,7 +170,7 @@ class FirewallTests:
                 return
             run = self.runner.playbook("playbooks/firewall.yml")
             self.report.figure("firewall_drift_seconds", round(run.elapsed, 1))
-            changed = {name: item["changed"] for name, item in recap(run.stdout).items()}
+            changed = changed_per_host(run.stdout)
             status = self.lab.exec(host, "/usr/local/sbin/kaizen-firewall", "status").returncode
             self.report.check(run.returncode == 0 and status == 0 and not answers(self.addresses[host], port),
                               "playbooks/firewall.yml put the rules back on %s: the port is dropped again (rc %d, status %d)" % (
@@ -178,7 +178,7 @@ class FirewallTests:
             self.report.check(changed.get(host, 0) > 0 and not any(count for name, count in changed.items() if name != host),
                               "only %s changed (changed per host: %s)" % (host, changed))
             again = self.runner.playbook("playbooks/firewall.yml")
-            changed = {name: item["changed"] for name, item in recap(again.stdout).items()}
+            changed = changed_per_host(again.stdout)
             self.report.check(again.returncode == 0 and changed and not any(changed.values()),
                               "a second run changes nothing (rc %d, changed per host: %s)" % (again.returncode, changed))
         finally:

@@ -22,7 +22,7 @@ import ssl
 import urllib.parse
 import urllib.request
 
-from labtest.runs import HOST_FAILED, failure_text, recap
+from labtest.runs import HOST_FAILED, changed_per_host, failure_text
 from labtest.writers import interrupted
 
 AUTO_FAILOVER_SECONDS = 30
@@ -399,7 +399,7 @@ class PatroniTests:
         changes (this is also the idempotence of the patroni mode), the primary is not moved back."""
         leader = self.leader()
         run = self.runner.playbook("playbooks/site.yml", "--tags", "etcd,postgresql")
-        changed = {host: item["changed"] for host, item in recap(run.stdout).items()}
+        changed = changed_per_host(run.stdout)
         self.report.figure("reconverge_seconds", round(run.elapsed, 1))
         self.report.check(run.returncode == 0, "etcd and the PostgreSQL tier converge again under Patroni (rc %d)" % run.returncode)
         self.report.goal("reconverge_changed_tasks", sum(changed.values()) if run.returncode == 0 else None, 0,

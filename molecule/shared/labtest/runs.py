@@ -126,6 +126,11 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
             for host, ok, changed, unreachable, failed in RECAP.findall(stdout)}
 
 
+def changed_per_host(stdout: str) -> dict[str, int]:
+    """The changed count of every host in the PLAY RECAP of an ansible-playbook run."""
+    return {host: item["changed"] for host, item in recap(stdout).items()}
+
+
 def converge_times(state: str) -> dict[str, float | None]:
     """``converge_seconds`` and ``reconverge_seconds`` from the notes of molecule/shared/converge-times.yml."""
     def seconds(start: str, end: str) -> float | None:
