@@ -114,8 +114,11 @@ class Scenario:
         # A vertical resize too: the tuning follows the memory the hosts are given (512 MiB in the scenario, 1 GiB here).
         moved = ("-e", json.dumps({"postgresql_port": home + 10, "postgresql_settings": {"max_connections": int(connections) + 20},
                                    "postgresql_tuning_memory_mb": 1024}))
-        # Moving there raises max_connections too (replicas first); moving back lowers it (the primary first).
-        for name, port, extra, primary_first in (("port_change", home + 10, moved, False), ("port_change_back", home, (), True)):
+        # Moving back lowers max_connections: the primary first. Moving there raises it: replicas first under Patroni
+        # (they follow the leader's advertised port); without Patroni the port sends the primary first (their
+        # primary_conninfo names its new port as soon as it is reloaded).
+        patroni = self.lab.service(primary, "is-active", "patroni@15-main")
+        for name, port, extra, primary_first in (("port_change", home + 10, moved, not patroni), ("port_change_back", home, (), True)):
             before = pg.start_times()
             # A light load (20 requests a second): each second without service still shows as failed requests.
             run, load, finished = app.under_load(report, name, "deploy", "--tags", "postgresql,app,exporters,backup", *extra, workers=2, rate=10)

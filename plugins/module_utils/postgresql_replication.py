@@ -438,20 +438,23 @@ def restart_order(pending: t.Mapping[str, t.Any], primary: str, hosts: t.Sequenc
     connect to the port in their own configuration (``patroni`` false: their ``primary_conninfo``
     names the new port as soon as it is reloaded); under Patroni they connect to the port the leader
     advertises, which moves when the leader restarts, so the replicas go first there too.
-    Returns ``{'order': [...], 'primary_first': bool, 'reason': str}``.
+    ``wait_replay``: after the primary, each standby waits until it has replayed the primary's lowered
+    values before its own restart (it would start with the old ones otherwise). Not for a port change
+    alone: a raised setting pauses a standby's replay until it restarts with the new value itself.
+    Returns ``{'order': [...], 'primary_first': bool, 'wait_replay': bool, 'reason': str}``.
     """
     with_pending = [host for host in hosts if pending.get(host)]
     lowered = sorted({row.get("name") for host in with_pending for row in pending[host] if _lowered(row)})
     replicas = [host for host in with_pending if host != primary]
     primary_part = [primary] if primary in with_pending else []
     if lowered:
-        return {"order": primary_part + replicas, "primary_first": True,
+        return {"order": primary_part + replicas, "primary_first": True, "wait_replay": True,
                 "reason": "%s lowered: the primary restarts first (a standby may not run with less than its primary)"
                           % ", ".join(lowered)}
     if not patroni and any(row.get("name") == "port" for row in pending.get(primary) or []):
-        return {"order": primary_part + replicas, "primary_first": True,
+        return {"order": primary_part + replicas, "primary_first": True, "wait_replay": False,
                 "reason": "the port changes: the primary restarts first (the replicas connect to its new port already)"}
-    return {"order": replicas + primary_part, "primary_first": False, "reason": "replicas first, the primary last"}
+    return {"order": replicas + primary_part, "primary_first": False, "wait_replay": False, "reason": "replicas first, the primary last"}
 
 
 # --- verification of a running cluster ---------------------------------------

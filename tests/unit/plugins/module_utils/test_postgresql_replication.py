@@ -311,7 +311,7 @@ def test_restart_order_replicas_first():
 def test_restart_order_primary_first_when_a_standby_minimum_is_lowered():
     rows = [{"name": "max_connections", "running": "120", "configured": "100"}, {"name": "work_mem", "running": "4096", "configured": "1"}]
     result = pr.restart_order({"pg1": rows, "pg2": rows, "pg3": rows}, "pg2", ["pg1", "pg2", "pg3"])
-    assert result["order"] == ["pg2", "pg1", "pg3"] and result["primary_first"] is True
+    assert result["order"] == ["pg2", "pg1", "pg3"] and result["primary_first"] is True and result["wait_replay"] is True
     assert "max_connections lowered" in result["reason"]
 
 
@@ -319,7 +319,7 @@ def test_restart_order_nothing_pending_and_odd_values():
     assert pr.restart_order({}, "pg1", ["pg1", "pg2"])["order"] == []
     rows = [{"name": "max_wal_senders", "running": "10", "configured": None}]
     assert pr.restart_order({"pg2": rows}, "pg1", ["pg1", "pg2"]) == {
-        "order": ["pg2"], "primary_first": False, "reason": "replicas first, the primary last"}
+        "order": ["pg2"], "primary_first": False, "wait_replay": False, "reason": "replicas first, the primary last"}
 
 
 # --- verify_cluster -----------------------------------------------------------
@@ -393,6 +393,11 @@ def test_restart_order_for_a_port_change_follows_how_replicas_find_the_primary()
     pending = {"pg1": rows, "pg2": rows, "pg3": rows}
     manual = pr.restart_order(pending, "pg1", ["pg1", "pg2", "pg3"])
     assert manual["order"] == ["pg1", "pg2", "pg3"] and manual["primary_first"] is True and "port" in manual["reason"]
+    # The standbys do not wait to replay the restarted primary first: a max_connections raised with the port
+    # pauses their replay until they restart with it themselves (seen in the lab: 100 s, then a failed converge).
+    raised = [*rows, {"name": "max_connections", "running": "100", "configured": "120"}]
+    both = pr.restart_order({"pg1": raised, "pg2": raised, "pg3": raised}, "pg1", ["pg1", "pg2", "pg3"])
+    assert both["order"] == ["pg1", "pg2", "pg3"] and both["wait_replay"] is False
     # Under Patroni the leader advertises its old port until it restarts: replicas first.
     assert pr.restart_order(pending, "pg1", ["pg1", "pg2", "pg3"], patroni=True)["order"] == ["pg2", "pg3", "pg1"]
     # A replica's own port change does not reorder anything.
