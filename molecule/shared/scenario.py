@@ -117,7 +117,7 @@ class Scenario:
         # Moving back lowers max_connections: the primary first. Moving there raises it: replicas first under Patroni
         # (they follow the leader's advertised port); without Patroni the port sends the primary first (their
         # primary_conninfo names its new port as soon as it is reloaded).
-        patroni = self.lab.service(primary, "is-active", "patroni@15-main")
+        patroni = pg.patroni_runs(primary)
         for name, port, extra, primary_first in (("port_change", home + 10, moved, not patroni), ("port_change_back", home, (), True)):
             before = pg.start_times()
             # A light load (20 requests a second): each second without service still shows as failed requests.

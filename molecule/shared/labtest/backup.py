@@ -20,6 +20,7 @@ import secrets
 import time
 import typing as t
 
+from labtest.postgresql import PATRONI_UNIT, POSTGRESQL_UNIT
 from labtest.runs import failure_text
 
 
@@ -362,7 +363,7 @@ class BackupTests:
         # Everything but the postmaster.pid a server killed with its host leaves behind (pgBackRest will not restore
         # over one; the restore removes it once pg_ctl says no server runs). The units are stopped too, so that systemd
         # does not restart them, and postgresql@'s stop removes a stale file: it is put back, as a power cut leaves it.
-        units = "patroni@15-main postgresql@15-main"
+        units = "%s %s" % (PATRONI_UNIT, POSTGRESQL_UNIT)
         pid, kept = self.data_dir + "/postmaster.pid", "/run/kaizen-dr-postmaster.pid"
         lose = ("cp -p %s %s; systemctl kill --signal=KILL %s; systemctl stop %s; pkill -KILL -u postgres -x postgres; "
                 "find %s -mindepth 1 -maxdepth 1 -not -name postmaster.pid -exec rm -rf {} +; test -e %s || mv %s %s"

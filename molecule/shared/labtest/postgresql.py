@@ -23,6 +23,9 @@ MIN_ACKS = 50
 FAILOVER_RTO_SECONDS = 15
 SWITCHOVER_PAUSE_SECONDS = 5
 SETTLE_SECONDS = 3
+# The lab's PostgreSQL 15 cluster "main": its own unit, and Patroni's once the cluster is handed over.
+POSTGRESQL_UNIT = "postgresql@15-main"
+PATRONI_UNIT = "patroni@15-main"
 # Run with python3 on a lab host: does the server at ADDRESS:PORT let USER into DATABASE from this host as far as
 # pg_hba.conf goes? A TLS startup as libpq sends it; prints "admitted" when the server asks for a password (a rule
 # matched), "refused" when it answers "no pg_hba.conf entry", else what it said.
@@ -281,6 +284,10 @@ class PostgresTests:
     def shown(self, name: str) -> set[str]:
         """The values of a setting across the hosts."""
         return {self.psql(host, "SHOW %s" % name) or "" for host in self.hosts}
+
+    def patroni_runs(self, host: str) -> bool:
+        """Whether Patroni runs PostgreSQL on ``host`` (after ``pg_patroni_convert``)."""
+        return self.lab.service(host, "is-active", PATRONI_UNIT)
 
     def restarts(self, before: dict[str, float], after: dict[str, float], primary: str, primary_first: bool, why: str) -> None:
         """Every host restarted between the two readings, one at a time: the replicas before the primary, or after it."""
