@@ -26,12 +26,18 @@ def _config(scenario: str) -> dict:
 
 def test_make_test_runs_every_scenario():
     test = _recipe("test")
-    lanes = re.findall(r"--output-sync=target ([\w -]+?) \|\|", test)
-    assert lanes and lanes[0].split() == ["check-api", "site-up", "single"]
-    assert "$(MAKE) --no-print-directory site-tests" in test
+    lanes = re.findall(r"--output-sync=target \\\s*([\w -]+?) \|\|", test)
+    assert lanes and lanes[0].split() == ["lane-check-api", "lane-single", "lane-site"]
+    # The site's timed tests wait for the end marks of the other two lanes; every lane leaves one, passed or failed.
+    assert "KAIZEN_SITE_QUIET_AFTER=$(LANES)/check-api.done:$(LANES)/single.done " in test
+    macro = (ROOT / "Makefile").read_text().split("\nlane = ", 1)[1].split("\n\n", 1)[0]
+    assert macro.index("$(2) || rc=$$?") < macro.index("touch $(LANES)/$(1).done") < macro.index("exit $$rc")
+    assert "$(call lane,check-api,$(MAKE) --no-print-directory check-api)" in _recipe("lane-check-api")
+    assert "$(call lane,single,$(MAKE) --no-print-directory single)" in _recipe("lane-single")
+    assert "$(call lane,site,$(MAKE) --no-print-directory site-up && $(MAKE) --no-print-directory site-tests)" in _recipe("lane-site")
     assert _recipe("check-api").strip().startswith("check-api: check") and "$(MAKE) --no-print-directory api" in _recipe("check-api")
     assert SCENARIOS == ["single", "site"] and "molecule test -s single" in _recipe("single")
-    # The site's two halves are molecule's whole test sequence for it, the day-2 tests after the other lanes.
+    # The site's two halves are molecule's whole test sequence for it.
     steps = re.findall(r"molecule ([\w-]+) -s site", _recipe("site-up") + _recipe("site-tests"))
     assert steps == ["destroy", "syntax", "create", "prepare", "converge", "idempotence", "side-effect", "verify", "destroy"]
 

@@ -131,6 +131,21 @@ def changed_per_host(stdout: str) -> dict[str, int]:
     return {host: item["changed"] for host, item in recap(stdout).items()}
 
 
+def wait_for_files(paths: t.Sequence[str], seconds: float, *, clock: t.Callable[[], float] = time.monotonic,
+                   sleep: t.Callable[[float], None] = time.sleep, exists: t.Callable[[str], bool] = os.path.exists,
+                   interval: float = 2.0) -> float | None:
+    """Wait until every one of ``paths`` exists, at most ``seconds``: the seconds waited, or None when one never
+    appeared (no path: 0.0 at once)."""
+    started = clock()
+    while True:
+        waited = clock() - started
+        if all(exists(path) for path in paths):
+            return round(waited, 1)
+        if waited >= seconds:
+            return None
+        sleep(min(interval, max(seconds - waited, 0.0)))
+
+
 def converge_times(state: str) -> dict[str, float | None]:
     """``converge_seconds`` and ``reconverge_seconds`` from the notes of molecule/shared/converge-times.yml."""
     def seconds(start: str, end: str) -> float | None:

@@ -14,6 +14,7 @@ import pytest
 
 from labtest.load import Load, failure_kinds
 from labtest.report import Report
+from labtest.runs import wait_for_files
 from labtest.timeline import Timeline
 from labtest.writers import InDoubt, Writer
 
@@ -350,3 +351,45 @@ def test_failure_kinds_counts_each_method_and_cause():
                 "81835.01 GET RemoteDisconnected: Remote end closed connection", "81836.00 GET HTTP 502 {\"x\": 1}"]
     assert failure_kinds(failures) == {"POST HTTP 503": 2, "GET RemoteDisconnected": 1, "GET HTTP 502": 1}
     assert failure_kinds([]) == {}
+
+
+# wait_for_files (the site's machine_quiet step) ----------------------------------------
+
+class SleepClock:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_waiting_for_no_file_returns_at_once():
+    clock = SleepClock()
+    assert wait_for_files([], 60, clock=clock, sleep=clock.sleep, exists=lambda path: False) == 0.0
+    assert clock.sleeps == []
+
+
+def test_a_file_that_never_appears_ends_the_wait_at_its_bound():
+    clock = SleepClock()
+    assert wait_for_files(["/lanes/single.done"], 30, clock=clock, sleep=clock.sleep, exists=lambda path: False, interval=4) is None
+    assert clock.now - 100.0 == 30  # the last sleep is cut to the bound, not past it
+    assert max(clock.sleeps) == 4
+
+
+def test_the_wait_ends_when_the_last_file_appears():
+    clock = SleepClock()
+    present = {"/lanes/check-api.done"}
+
+    def exists(path: str) -> bool:
+        if clock.now >= 110:
+            present.add("/lanes/single.done")
+        return path in present
+
+    assert wait_for_files(["/lanes/check-api.done", "/lanes/single.done"], 60, clock=clock, sleep=clock.sleep, exists=exists, interval=2) == 10.0
