@@ -39,7 +39,7 @@ from labtest.patroni import PatroniTests  # noqa: E402
 from labtest.postgresql import PostgresTests  # noqa: E402
 from labtest.redis import RedisTests  # noqa: E402
 from labtest.report import Report, log, save  # noqa: E402
-from labtest.runs import Runner, converge_times, failure_text, task_hosts, wait_for_files  # noqa: E402
+from labtest.runs import Runner, converge_times, failure_text, task_hosts, wait_until  # noqa: E402
 
 # What a connection the firewall drops ends in (molecule/shared/labtest/postgresql.py's probe).
 DROPPED = "TimeoutError: timed out"
@@ -92,7 +92,7 @@ class Scenario:
         wait). Figure: the seconds waited; a lane that never ends fails the check (the timed tests would share the cores)."""
         marks = [path for path in os.environ.get(QUIET_AFTER, "").split(os.pathsep) if path]
         log("waiting for the other lanes to end (%s)" % (", ".join(marks) or "none named"))
-        waited = wait_for_files(marks, QUIET_SECONDS)
+        waited = wait_until(lambda: all(os.path.exists(mark) for mark in marks), QUIET_SECONDS, interval=2)
         self.reports["site"].figure("quiet_wait_seconds", waited)
         self.reports["site"].check(waited is not None, "the other lanes ended before the timed tests (waited %s s for %s)" % (waited, marks))
 

@@ -10,6 +10,8 @@ import subprocess
 import time
 import typing as t
 
+from labtest.runs import wait_until
+
 
 class Lab:
     """Lab hosts by inventory name; ``containers`` maps a name to its container (default: the name)."""
@@ -89,14 +91,13 @@ class Lab:
         return result.stdout.split()[0] if result.returncode == 0 else "missing"
 
     def wait_for(self, what: str, predicate: t.Callable[[], bool], seconds: float, interval: float = 1.0) -> bool:
-        """Poll ``predicate`` until it holds, at most ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        """Poll ``predicate`` until it holds, at most ``seconds`` (a command that fails counts as not yet)."""
+        def holds() -> bool:
             try:
-                if predicate():
-                    return True
+                return bool(predicate())
             except (subprocess.SubprocessError, OSError):
-                pass
-            time.sleep(interval)
+                return False
+        if wait_until(holds, seconds, interval=interval) is not None:
+            return True
         self.say("gave up waiting for " + what)
         return False

@@ -131,15 +131,14 @@ def changed_per_host(stdout: str) -> dict[str, int]:
     return {host: item["changed"] for host, item in recap(stdout).items()}
 
 
-def wait_for_files(paths: t.Sequence[str], seconds: float, *, clock: t.Callable[[], float] = time.monotonic,
-                   sleep: t.Callable[[float], None] = time.sleep, exists: t.Callable[[str], bool] = os.path.exists,
-                   interval: float = 2.0) -> float | None:
-    """Wait until every one of ``paths`` exists, at most ``seconds``: the seconds waited, or None when one never
-    appeared (no path: 0.0 at once)."""
+def wait_until(predicate: t.Callable[[], bool], seconds: float, *, interval: float = 1.0,
+               clock: t.Callable[[], float] = time.monotonic, sleep: t.Callable[[float], None] = time.sleep) -> float | None:
+    """Poll ``predicate`` until it holds, at most ``seconds`` (asked once more at the bound, never slept past it): the
+    seconds waited, or None when it never held."""
     started = clock()
     while True:
         waited = clock() - started
-        if all(exists(path) for path in paths):
+        if predicate():
             return round(waited, 1)
         if waited >= seconds:
             return None

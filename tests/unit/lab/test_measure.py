@@ -14,7 +14,7 @@ import pytest
 
 from labtest.load import Load, failure_kinds
 from labtest.report import Report
-from labtest.runs import wait_for_files
+from labtest.runs import wait_until
 from labtest.timeline import Timeline
 from labtest.writers import InDoubt, Writer
 
@@ -353,7 +353,7 @@ def test_failure_kinds_counts_each_method_and_cause():
     assert failure_kinds([]) == {}
 
 
-# wait_for_files (the site's machine_quiet step) ----------------------------------------
+# wait_until (Lab.wait_for, the site's machine_quiet step) ----------------------------------
 
 class SleepClock:
     """A clock that moves only when the code under test sleeps."""
@@ -370,15 +370,15 @@ class SleepClock:
         self.now += seconds
 
 
-def test_waiting_for_no_file_returns_at_once():
+def test_what_already_holds_returns_at_once():
     clock = SleepClock()
-    assert wait_for_files([], 60, clock=clock, sleep=clock.sleep, exists=lambda path: False) == 0.0
+    assert wait_until(lambda: True, 60, clock=clock, sleep=clock.sleep) == 0.0
     assert clock.sleeps == []
 
 
-def test_a_file_that_never_appears_ends_the_wait_at_its_bound():
+def test_what_never_holds_ends_the_wait_at_its_bound():
     clock = SleepClock()
-    assert wait_for_files(["/lanes/single.done"], 30, clock=clock, sleep=clock.sleep, exists=lambda path: False, interval=4) is None
+    assert wait_until(lambda: False, 30, clock=clock, sleep=clock.sleep, interval=4) is None
     assert clock.now - 100.0 == 30  # the last sleep is cut to the bound, not past it
     assert max(clock.sleeps) == 4
 
@@ -392,4 +392,5 @@ def test_the_wait_ends_when_the_last_file_appears():
             present.add("/lanes/single.done")
         return path in present
 
-    assert wait_for_files(["/lanes/check-api.done", "/lanes/single.done"], 60, clock=clock, sleep=clock.sleep, exists=exists, interval=2) == 10.0
+    marks = ["/lanes/check-api.done", "/lanes/single.done"]
+    assert wait_until(lambda: all(exists(mark) for mark in marks), 60, clock=clock, sleep=clock.sleep, interval=2) == 10.0
