@@ -76,24 +76,32 @@ lab-destroy: venv engine
 # for the other two lanes to end (machine_quiet in molecule/site/side_effect.yml
 # reads their end marks from KAIZEN_SITE_QUIET_AFTER). When each lane started
 # and ended is in .results/lanes/times. Each lane's output is shown whole when
-# it ends (.results/ has the scenarios' logs as they run). The site's hosts
-# are removed whatever happens.
+# it ends and kept in .results/lanes/<lane>.log (.results/ has the scenarios'
+# logs as they run); when one fails, the end of its output is shown again
+# last. The site's hosts are removed whatever happens.
 LANES := $(abspath .results/lanes)
-lane = echo "[lane $(1)] started $$(date +%T)" >> $(LANES)/times; rc=0; $(2) || rc=$$?; \
+lane = echo "[lane $(1)] started $$(date +%T)" >> $(LANES)/times; rc=0; { $(2); } 2>&1 | tee $(LANES)/$(1).log || rc=$$?; \
 	touch $(LANES)/$(1).done; echo "[lane $(1)] ended $$(date +%T), exit $$rc" >> $(LANES)/times; exit $$rc
+failed-lanes = for lane in $$(sed -n 's/^\[lane \(.*\)\] ended .*, exit [1-9][0-9]*$$/\1/p' $(LANES)/times); do \
+	echo "== lane $$lane failed: its failures, then the end of its output (.results/lanes/$$lane.log)"; \
+	{ grep -E '^(FAILED|ERROR) |^E   |fatal: \[|\*\*\* \[' $(LANES)/$$lane.log || true; } | tail -n 40; echo "--"; tail -n 40 $(LANES)/$$lane.log; done
 
 test:
 	rm -rf $(LANES) && mkdir -p $(LANES)
 	KAIZEN_SITE_QUIET_AFTER=$(LANES)/check-api.done:$(LANES)/single.done $(MAKE) --no-print-directory -j3 --output-sync=target \
-		lane-check-api lane-single lane-site || { rc=$$?; molecule destroy -s site >/dev/null 2>&1; cat $(LANES)/times; exit $$rc; }
+		lane-check-api lane-single lane-site || { rc=$$?; molecule destroy -s site >/dev/null 2>&1; $(failed-lanes); cat $(LANES)/times; exit $$rc; }
 	cat $(LANES)/times
 
 # Each lane is a make of its own: what the lanes share is made first, once.
+# The site lane is the longest: the other two run in its background, at a
+# lower priority (their controllers niced, their hosts a lower CPU weight),
+# in the time its hosts leave the cores idle.
+BACKGROUND := KAIZEN_LAB_CPU_SHARES=128 nice -n 10
 lane-check-api: venv oldest tools image
-	@$(call lane,check-api,$(MAKE) --no-print-directory check-api)
+	@$(call lane,check-api,$(BACKGROUND) $(MAKE) --no-print-directory check-api)
 
 lane-single: venv image
-	@$(call lane,single,$(MAKE) --no-print-directory single)
+	@$(call lane,single,$(BACKGROUND) $(MAKE) --no-print-directory single)
 
 lane-site: venv image
 	@$(call lane,site,$(MAKE) --no-print-directory site-up && $(MAKE) --no-print-directory site-tests)

@@ -44,9 +44,9 @@ from labtest.runs import Runner, converge_times, failure_text, task_hosts, wait_
 # What a connection the firewall drops ends in (molecule/shared/labtest/postgresql.py's probe).
 DROPPED = "TimeoutError: timed out"
 
-# make test runs other lanes (check and api, the single scenario) beside this scenario's hosts. Their end marks
-# (paths separated by os.pathsep) are named here: the machine_quiet step waits for them, so that the tests after it
-# (failover and switchover times, the load balancer's spread) are measured on a machine they have to themselves.
+# make test runs other lanes (check and api, the single scenario) in the background of this scenario (at a lower
+# priority). Their end marks (paths separated by os.pathsep) are named here: the machine_quiet step waits for them, so
+# that the tests after it (the load balancer's spread and cost, which compare capacities) have the machine to themselves.
 QUIET_AFTER = "KAIZEN_SITE_QUIET_AFTER"
 QUIET_SECONDS = 1800
 
@@ -253,9 +253,6 @@ class Scenario:
             "backup_redis": of("backup", "redis_snapshot"),
             "backup_dump": of("backup", "logical_dump"),
             "pg_refusals": of("postgresql", "refusals"),
-            "machine_quiet": self.machine_quiet,
-            "app_throughput": of("app", "throughput"),
-            "app_lb_cost": of("app", "lb_cost"),
             "pg_failover": of("postgresql", "failover"),
             "pg_switchover": of("postgresql", "switchover"),
             "pg_bad_input": of("postgresql", "bad_input"),
@@ -282,6 +279,9 @@ class Scenario:
             "redis_bad_input": of("redis", "bad_input"),
             "redis_verify": of("redis", "verify"),
             "apt_stalled_mirror": of("packages", "stalled_mirror"),
+            "machine_quiet": self.machine_quiet,
+            "app_throughput": of("app", "throughput"),
+            "app_lb_cost": of("app", "lb_cost"),
             "verify_after": lambda: self.verify_cli("after"),
         }
 
