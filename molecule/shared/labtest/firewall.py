@@ -100,6 +100,9 @@ class FirewallTests:
         """Figures: the ports probed per host, the pairs that got through and that were dropped, and every pair
         that differs from the matrix (the check)."""
         expected = self.settings["expected"]
+        units = {host: self.lab.exec(host, "systemctl", "is-enabled", "kaizen-firewall.service").stdout.strip() + "/" +
+                 self.lab.exec(host, "systemctl", "is-active", "kaizen-firewall.service").stdout.strip() for host in self.hosts}
+        self.report.check(set(units.values()) == {"enabled/active"}, "kaizen-firewall.service is enabled and active on every host (%s)" % units)
         ports = {}
         for host in self.hosts:
             found = listening(self.lab.exec(host, "ss", "-Htln").stdout)
