@@ -70,11 +70,11 @@ lab-destroy: venv engine
 
 # Lanes side by side: check then the API tests; the site scenario in two
 # halves (site-up: new hosts converged twice; site-tests: its day-2 tests,
-# verify, destroy), the longest; the single scenario. check-api starts at
-# once and single once the site's hosts are up (its converge beside the
-# site's slowed that by minutes: apt, dpkg and the engine's disk are shared,
-# whatever the CPU priority), both in the site's background at a lower
-# priority. Before the tests that compare the capacity of the load balancer's
+# verify, destroy), the longest; the single scenario. The site's hosts come
+# up first, alone (anything beside their converge slowed it by minutes: apt,
+# dpkg and the engine's disk are shared, whatever the CPU priority); then its
+# day-2 tests start, with check-api and single in their background at a
+# lower priority. Before the tests that compare the capacity of the load balancer's
 # instances, the site's day-2 tests wait for the other two lanes to end
 # (machine_quiet in molecule/site/side_effect.yml reads their end marks from
 # KAIZEN_SITE_QUIET_AFTER). When each lane started and ended is in
@@ -100,10 +100,10 @@ test:
 # priority (their controllers niced, their hosts a lower CPU weight), in the
 # time its hosts leave the cores idle.
 BACKGROUND := KAIZEN_LAB_CPU_SHARES=128 nice -n 10
-lane-check-api: venv oldest tools image
+lane-check-api: oldest tools lane-site-up
 	@$(call lane,check-api,$(BACKGROUND) $(MAKE) --no-print-directory check-api)
 
-lane-site-up: venv image
+lane-site-up: venv oldest tools image
 	@$(call lane,site-up,$(MAKE) --no-print-directory site-up)
 
 lane-site-tests: lane-site-up
